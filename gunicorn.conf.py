@@ -1,0 +1,20 @@
+"""gunicorn settings for `make run` and production.
+
+Workers are forked without preloading the app, so no database connection,
+Whoosh searcher or thread is ever shared across the fork: each worker builds
+its own app and opens its own handles on first use.
+"""
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+# The usual 2 x cores + 1, capped so a big host doesn't open dozens of SQLite
+# connections; override with WEB_CONCURRENCY.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 9)))
+preload_app = False
+accesslog = "-"
+errorlog = "-"
+timeout = 30
+graceful_timeout = 20
+# Behind a proxy, trust X-Forwarded-* only from it (see README, Deployment).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,63 @@
+"""Mia's Feed: create_app() wires config, extensions, blueprints, CLI and errors."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from . import config as default_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app.
+
+    Tests pass `test_config`, which replaces instance/config.py and the
+    environment, and their own `instance_path` (default: instance/ in the
+    repository, or MIAFEED_INSTANCE_PATH).
+    """
+    app = Flask(
+        __name__,
+        instance_path=instance_path or os.environ.get("MIAFEED_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    _load_config(app, test_config)
+
+    from .extensions import csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+
+    from . import database, web
+    from .articles import bp as articles_bp
+    from .content import cli as content_cli
+
+    database.init_app(app)
+    web.init_app(app)
+    content_cli.init_app(app)
+    app.register_blueprint(articles_bp)
+    return app
+
+
+def _load_config(app: Flask, test_config: dict | None) -> None:
+    from .secrets import ensure_secret_key
+
+    app.config.from_object(default_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("MIAFEED")
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        from .database import default_sqlite_uri
+
+        app.config["SQLALCHEMY_DATABASE_URI"] = default_sqlite_uri(app.instance_path)
+    if not app.config.get("CONTENT_DIR"):
+        app.config["CONTENT_DIR"] = str(PROJECT_ROOT / "content")
+    ensure_secret_key(app)

@@ -1,0 +1,6 @@
+"""Blueprint for the pages readers browse: home, article, category, tag."""
+from flask import Blueprint
+
+bp = Blueprint("articles", __name__)
+
+from . import views  # noqa: E402,F401  (registers the routes on bp)

@@ -1,0 +1,48 @@
+"""Routes for the article pages."""
+from flask import abort, current_app, render_template
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Article, Category, Tag, article_tags, visible_articles
+from ..web import page_number
+from . import bp
+from .listing import paginate
+
+
+def _per_page() -> int:
+    return int(current_app.config["ARTICLES_PER_PAGE"])
+
+
+@bp.get("/")
+def home():
+    listing = paginate(visible_articles(), page_number(), _per_page())
+    return render_template("articles/home.html", listing=listing)
+
+
+@bp.get("/articles/<slug>")
+def article(slug: str):
+    found = db.session.scalar(visible_articles().where(Article.slug == slug))
+    if found is None:
+        abort(404, description="We could not find that article. It may have moved, or the address may be mistyped.")
+    return render_template("articles/article.html", article=found)
+
+
+@bp.get("/category/<slug>")
+def category(slug: str):
+    found = db.session.scalar(select(Category).where(Category.slug == slug))
+    if found is None:
+        abort(404, description=f"There is no category called {slug!r}.")
+    listing = paginate(visible_articles().where(Article.category_id == found.id), page_number(), _per_page())
+    return render_template("articles/category.html", category=found, listing=listing)
+
+
+@bp.get("/tag/<slug>")
+def tag(slug: str):
+    found = db.session.scalar(select(Tag).where(Tag.slug == slug))
+    if found is None:
+        abort(404, description=f"No article is tagged {slug!r}.")
+    statement = visible_articles().join(article_tags, article_tags.c.article_id == Article.id).where(
+        article_tags.c.tag_id == found.id
+    )
+    listing = paginate(statement, page_number(), _per_page())
+    return render_template("articles/tag.html", tag=found, listing=listing)

@@ -1,0 +1,61 @@
+"""The category list, declared once in a `categories.yml` beside the articles."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .parse import FileProblem
+from .slugs import SLUG_PATTERN
+
+CATEGORIES_FILE = "categories.yml"
+
+
+@dataclass(frozen=True)
+class CategorySource:
+    name: str
+    slug: str
+    description: str
+    position: int
+
+
+def find_categories_file(path: Path) -> Path | None:
+    """The nearest categories.yml in the imported folder or above it."""
+    start = path if path.is_dir() else path.parent
+    for folder in (start, *start.parents):
+        candidate = folder / CATEGORIES_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_categories(path: Path) -> tuple[list[CategorySource], list[FileProblem]]:
+    """Parse categories.yml: a list of {name, slug, description}."""
+    shown = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return [], [FileProblem(shown, None, f"cannot be read ({exc})")]
+    if not isinstance(data, list):
+        return [], [FileProblem(shown, None, "must be a list of categories with name, slug and description")]
+    categories, problems, seen = [], [], set()
+    for position, entry in enumerate(data):
+        where = f"entry {position + 1}"
+        if not isinstance(entry, dict):
+            problems.append(FileProblem(shown, where, "must be a mapping with name, slug and description"))
+            continue
+        name, slug = entry.get("name"), entry.get("slug")
+        description = entry.get("description") or ""
+        if not isinstance(name, str) or not name.strip():
+            problems.append(FileProblem(shown, f"{where}: name", "is missing"))
+            continue
+        if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
+            problems.append(FileProblem(shown, f"{where}: slug", "must be lowercase words joined by hyphens"))
+            continue
+        if name in seen or slug in seen:
+            problems.append(FileProblem(shown, where, f"{name!r} is declared twice"))
+            continue
+        seen.update((name, slug))
+        categories.append(CategorySource(name.strip(), slug, str(description).strip(), position))
+    return categories, problems

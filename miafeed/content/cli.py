@@ -1,0 +1,38 @@
+"""`flask content import PATH`."""
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Article
+from .importer import ImportError_, import_content
+
+content_cli = AppGroup("content", help="Import articles from Markdown files.")
+
+
+@content_cli.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has articles (used by `make run`).")
+def import_command(path: Path, if_empty: bool) -> None:
+    """Validate and import the article file or folder at PATH."""
+    if if_empty and db.session.scalar(select(func.count(Article.id))):
+        click.echo("Articles already imported; skipping (--if-empty).")
+        return
+    try:
+        result = import_content(path)
+    except ImportError_ as exc:
+        click.secho(f"Import refused; nothing was changed. {len(exc.problems)} problem(s):", fg="red", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(1)
+    click.echo(
+        f"Imported {path}: {len(result.added)} added, {len(result.updated)} updated, "
+        f"{len(result.removed)} removed, {result.unchanged} unchanged."
+    )
+
+
+def init_app(app) -> None:
+    app.cli.add_command(content_cli)

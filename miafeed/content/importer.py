@@ -1,0 +1,197 @@
+"""Import a file or a folder of articles: validate everything, then write once.
+
+Nothing is written unless every file is valid, so a typo in one file never
+leaves the site half-updated. Unchanged files (same bytes, same place) are
+skipped, which makes re-running an import free.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..database import write_transaction
+from ..extensions import db
+from ..models import Article, Category, Tag, utcnow
+from .categories import CategorySource, find_categories_file, load_categories
+from .parse import ArticleSource, FileProblem, parse_article_file
+from .render import count_words, html_to_text, reading_minutes, render_markdown
+from .signals import content_changed
+from .slugs import slugify
+
+
+class ImportError_(Exception):
+    """The import was refused; `problems` says which file and key, and why."""
+
+    def __init__(self, problems: list[FileProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+@dataclass
+class ImportResult:
+    """What an import changed, by article id (removed: ids that no longer exist)."""
+
+    added: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def collect_article_files(path: Path) -> list[Path]:
+    """A single .md file, or every .md file under a folder, in a stable order."""
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*.md") if p.is_file() and not p.name.startswith("."))
+
+
+def import_content(path: str | Path) -> ImportResult:
+    """Validate and import the articles at `path` (a file or a folder).
+
+    Raises ImportError_ listing every problem and writes nothing when any
+    file is bad. When `path` is a folder, articles previously imported from
+    that folder whose files are gone are removed.
+    """
+    root = Path(path).resolve()
+    if not root.exists():
+        raise ImportError_([FileProblem(str(path), None, "does not exist")])
+
+    problems: list[FileProblem] = []
+    categories: list[CategorySource] = []
+    categories_file = find_categories_file(root)
+    if categories_file is not None:
+        categories, category_problems = load_categories(categories_file)
+        problems += category_problems
+
+    files = collect_article_files(root)
+    if not files:
+        problems.append(FileProblem(str(path), None, "holds no .md article files"))
+    sources: list[ArticleSource] = []
+    for file in files:
+        outcome = parse_article_file(file)
+        problems += outcome.problems
+        if outcome.article:
+            sources.append(outcome.article)
+
+    problems += _check_against_database(sources, categories, root)
+    if problems:
+        raise ImportError_(problems)
+
+    with write_transaction():
+        result = _write(sources, categories, root)
+    if result.changed:
+        content_changed.send(current_app._get_current_object(), changes=result)
+    return result
+
+
+def _check_against_database(sources, categories, root) -> list[FileProblem]:
+    problems = []
+    known = {c.name for c in categories} | set(db.session.scalars(select(Category.name)))
+    for source in sources:
+        if source.category not in known:
+            problems.append(FileProblem(source.path, "category", f"unknown category {source.category!r}; known categories: {', '.join(sorted(known)) or 'none (add content/categories.yml)'}"))
+
+    by_slug: dict[str, ArticleSource] = {}
+    for source in sources:
+        if source.slug in by_slug:
+            problems.append(FileProblem(source.path, "slug", f"{source.slug!r} is also used by {by_slug[source.slug].path}"))
+        else:
+            by_slug[source.slug] = source
+
+    existing = {a.slug: a.source_path for a in db.session.execute(select(Article.slug, Article.source_path))}
+    for source in by_slug.values():
+        other = existing.get(source.slug)
+        if other and other != source.path and Path(other).exists() and not _will_be_removed(other, root, by_slug):
+            problems.append(FileProblem(source.path, "slug", f"{source.slug!r} is already used by {other}"))
+
+    remaining = set(existing) | set(by_slug)
+    for source in sources:
+        for related_slug in source.related:
+            if related_slug == source.slug:
+                problems.append(FileProblem(source.path, "related", "an article cannot be related to itself"))
+            elif related_slug not in remaining:
+                problems.append(FileProblem(source.path, "related", f"no article has the slug {related_slug!r}"))
+    return problems
+
+
+def _will_be_removed(other_path: str, root: Path, by_slug) -> bool:
+    return root.is_dir() and Path(other_path).is_relative_to(root) and other_path not in {s.path for s in by_slug.values()}
+
+
+def _write(sources: list[ArticleSource], categories: list[CategorySource], root: Path) -> ImportResult:
+    result = ImportResult()
+    category_by_name = _upsert_categories(categories)
+    tag_cache = {tag.slug: tag for tag in db.session.scalars(select(Tag))}
+    existing = {a.slug: a for a in db.session.scalars(select(Article))}
+    config = current_app.config
+
+    for source in sources:
+        article = existing.get(source.slug)
+        if article is not None and article.content_hash == source.content_hash and article.source_path == source.path:
+            result.unchanged += 1
+            continue
+        is_new = article is None
+        if is_new:
+            article = Article(slug=source.slug)
+            db.session.add(article)
+        body_html = render_markdown(source.body)
+        body_text = html_to_text(body_html)
+        words = count_words(body_text)
+        article.title = source.title
+        article.summary = source.summary
+        article.author = source.author or config["DEFAULT_AUTHOR"]
+        article.source_name = source.source_name
+        article.source_url = source.source_url
+        article.body_markdown = source.body
+        article.body_html = body_html
+        article.body_text = body_text
+        article.word_count = words
+        article.reading_minutes = reading_minutes(words, config["READING_WORDS_PER_MINUTE"])
+        article.published_at = source.published
+        article.updated_at = source.updated
+        article.draft = source.draft
+        article.related_slugs = list(source.related)
+        article.category = category_by_name[source.category]
+        article.tags = [_tag_for(name, tag_cache) for name in dict.fromkeys(source.tags)]
+        article.source_path = source.path
+        article.content_hash = source.content_hash
+        article.imported_at = utcnow()
+        db.session.flush()
+        (result.added if is_new else result.updated).append(article.id)
+
+    if root.is_dir():
+        imported = {s.slug for s in sources}
+        for slug, article in existing.items():
+            if slug not in imported and article.source_path and Path(article.source_path).is_relative_to(root):
+                result.removed.append(article.id)
+                db.session.delete(article)
+    db.session.flush()
+    return result
+
+
+def _upsert_categories(categories: list[CategorySource]) -> dict[str, Category]:
+    by_slug = {c.slug: c for c in db.session.scalars(select(Category))}
+    for source in categories:
+        category = by_slug.get(source.slug)
+        if category is None:
+            category = Category(slug=source.slug)
+            db.session.add(category)
+            by_slug[source.slug] = category
+        category.name, category.description, category.position = source.name, source.description, source.position
+    db.session.flush()
+    return {c.name: c for c in by_slug.values()}
+
+
+def _tag_for(name: str, cache: dict[str, Tag]) -> Tag:
+    slug = slugify(name, 80)
+    tag = cache.get(slug)
+    if tag is None:
+        tag = cache[slug] = Tag(name=name, slug=slug)
+        db.session.add(tag)
+    return tag

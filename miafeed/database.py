@@ -1,0 +1,70 @@
+"""Everything that knows the database is SQLite lives here.
+
+SQLite needs three things to behave under several gunicorn workers:
+WAL (readers never wait for the writer), a busy timeout (a writer waits for
+the lock instead of failing at once with "database is locked"), and
+`BEGIN IMMEDIATE` for transactions that will write, so two writers queue at
+the start instead of deadlocking when both try to upgrade a read lock.
+Other databases (PostgreSQL) need none of this; every hook below checks the
+dialect first, so switching is one setting.
+"""
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy import event
+
+from .extensions import db
+
+_begin_immediate: ContextVar[bool] = ContextVar("begin_immediate", default=False)
+
+
+def default_sqlite_uri(instance_path: str) -> str:
+    return f"sqlite:///{instance_path}/miafeed.db"
+
+
+def init_app(app) -> None:
+    """Install the SQLite connection hooks on the app's engine."""
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            return
+        busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            # Take transaction control away from the sqlite3 module so the
+            # "begin" hook below decides between BEGIN and BEGIN IMMEDIATE.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
+
+
+@contextmanager
+def write_transaction():
+    """Run the block in one transaction that takes the write lock up front.
+
+    Commits on success and rolls back on any exception, so a write is either
+    whole or absent. Any read transaction already open in the session is
+    ended first, because SQLite cannot upgrade it without risking a deadlock.
+    """
+    session = db.session
+    session.commit()
+    token = _begin_immediate.set(True)
+    try:
+        session.connection()  # opens the transaction now, with the flag set
+    finally:
+        _begin_immediate.reset(token)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,106 @@
+"""Database tables for articles, their categories and tags.
+
+The database is the truth; the search index and the related-article picks
+are derived from it and can be rebuilt.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time as a naive UTC datetime, the form every column stores."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+article_tags = Table(
+    "article_tags",
+    db.metadata,
+    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return f"<Category {self.slug}>"
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.slug}>"
+
+
+class Article(db.Model):
+    __tablename__ = "articles"
+    __table_args__ = (
+        # The listing pages all ask "published, not draft, newest first".
+        Index("ix_articles_listing", "draft", "published_at"),
+        Index("ix_articles_category_listing", "category_id", "draft", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    source_name: Mapped[str] = mapped_column(String(200))
+    source_url: Mapped[str] = mapped_column(String(2000))
+    body_markdown: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)  # plain text, for search and snippets
+    word_count: Mapped[int] = mapped_column(Integer)
+    reading_minutes: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    draft: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Editor's pinned related slugs, in order, as written in front matter.
+    related_slugs: Mapped[list] = mapped_column(db.JSON, default=list)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    # Where the article came from and a hash of that file, so a re-import of
+    # an unchanged file writes nothing.
+    source_path: Mapped[str] = mapped_column(String(1000), default="")
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+    tags: Mapped[list[Tag]] = relationship(secondary=article_tags, lazy="selectin", order_by=Tag.name)
+
+    @property
+    def last_modified(self) -> datetime:
+        return self.updated_at or self.published_at
+
+    def is_visible(self, now: datetime | None = None) -> bool:
+        return not self.draft and self.published_at <= (now or utcnow())
+
+    def __repr__(self) -> str:
+        return f"<Article {self.slug}>"
+
+
+def visible_articles(now: datetime | None = None):
+    """A select() of the articles readers may see: not drafts, not in the future,
+    newest first. Callers add filters and paging."""
+    return (
+        select(Article)
+        .where(Article.draft.is_(False), Article.published_at <= (now or utcnow()))
+        .order_by(Article.published_at.desc(), Article.id.desc())
+    )

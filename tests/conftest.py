@@ -1,0 +1,96 @@
+"""Fixtures: a fresh app and database per test, and a writer of article files."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from miafeed import create_app
+from miafeed.content import import_content
+from miafeed.extensions import db
+
+CATEGORIES_YML = """\
+- name: Mental Health & Mindfulness
+  slug: mental-health-mindfulness
+  description: Mood, stress and meditation.
+- name: Sleep
+  slug: sleep
+  description: How we sleep.
+- name: Chronic Pain & Conditions
+  slug: chronic-pain-conditions
+  description: Long-term pain.
+"""
+
+
+@pytest.fixture
+def app(tmp_path):
+    instance = tmp_path / "instance"
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/test.db",
+            "WTF_CSRF_ENABLED": False,
+            "SITE_URL": "http://localhost",
+        },
+        instance_path=str(instance),
+    )
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class ContentFolder:
+    """A folder of article files written by a test, the way an editor would."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.articles = root / "articles"
+        self.articles.mkdir(parents=True)
+        (root / "categories.yml").write_text(CATEGORIES_YML)
+
+    def write(self, name: str, body: str = "Some words about research.", **front) -> Path:
+        meta = {
+            "title": "A study about sleep",
+            "category": "Sleep",
+            "tags": ["sleep", "stress"],
+            "summary": "A short summary.",
+            "source_name": "Example Research News",
+            "source_url": "https://research.example.org/story",
+            "published": "2026-01-15",
+        }
+        meta.update(front)
+        lines = ["---"]
+        for key, value in meta.items():
+            if value is None:
+                continue
+            if isinstance(value, list):
+                lines.append(f"{key}: [{', '.join(repr(v) for v in value)}]")
+            else:
+                lines.append(f"{key}: {value}")
+        lines += ["---", "", textwrap.dedent(body)]
+        path = self.articles / f"{name}.md"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def import_all(self):
+        return import_content(self.root)
+
+
+@pytest.fixture
+def content(tmp_path):
+    return ContentFolder(tmp_path / "content")
