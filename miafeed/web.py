@@ -35,7 +35,7 @@ def render_page_or_fragment(page_template: str, fragment_template: str, status: 
 def page_number() -> int:
     """The ?page= value as a positive int; a clear 400 for anything else."""
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 0 < int(raw) < 1_000_000:
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 1_000_000:
         abort(400, description="The page number must be a whole number from 1 up, like ?page=2.")
     return int(raw)
 
