@@ -18,6 +18,9 @@ content_cli = AppGroup("content", help="Import articles from Markdown files.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has articles (used by `make run`).")
 def import_command(path: Path, if_empty: bool) -> None:
     """Validate and import the article file or folder at PATH."""
+    if not db.inspect(db.engine).has_table(Article.__tablename__):
+        click.secho("The database has no tables yet: run `make db` (or `flask --app wsgi db upgrade heads`) first.", fg="red", err=True)
+        raise SystemExit(1)
     if if_empty and db.session.scalar(select(func.count(Article.id))):
         click.echo("Articles already imported; skipping (--if-empty).")
         return
