@@ -3,6 +3,7 @@
 - engine: schema and analyzers;  store: index folders and the write lock
 - indexing: updates from the import, full rebuilds;  searcher: per-thread reader
 - guard: the query guard;  querying: ranked, faceted, highlighted results
+- related: precomputed Related Articles picks
 - views: GET /search;  cli: `flask search reindex|ensure`
 """
 from __future__ import annotations
@@ -27,7 +28,11 @@ def init_app(app: Flask) -> None:
 
 
 def _on_content_changed(app, changes) -> None:
-    """After an import commits: index what it added, updated or removed."""
-    from . import indexing
+    """After an import commits: index what it added, updated or removed, then
+    recompute the related picks that could have changed (in that order: the
+    picks read the updated index)."""
+    from . import indexing, related
 
-    indexing.update_articles(list(changes.added) + list(changes.updated), removed_ids=changes.removed)
+    changed = list(changes.added) + list(changes.updated)
+    indexing.update_articles(changed, removed_ids=changes.removed)
+    related.recompute(sorted(related.affected_by(changed)))

@@ -6,7 +6,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from . import indexing
+from . import indexing, related
 
 search_cli = AppGroup("search", help="Build and check the full-text search index.")
 
@@ -41,6 +41,12 @@ def reindex_command(procs: int | None) -> None:
     report = _rebuild_with_progress(procs)
     rate = report.documents / report.seconds if report.seconds else 0
     click.echo(f"Indexed {report.documents} articles in {report.seconds:.1f}s ({rate:.0f}/s, {report.procs} process(es)) into {report.path}.")
+    _recompute_related()
+
+
+def _recompute_related() -> None:
+    count = related.recompute()
+    click.echo(f"Computed related articles for {count} articles in {related.recompute.last_seconds:.1f}s.")
 
 
 @search_cli.command("ensure")
@@ -52,6 +58,7 @@ def ensure_command() -> None:
     click.echo("Search index is missing or out of date; rebuilding.")
     report = _rebuild_with_progress(None)
     click.echo(f"Indexed {report.documents} articles in {report.seconds:.1f}s.")
+    _recompute_related()
 
 
 def init_app(app) -> None:
