@@ -76,10 +76,10 @@ def test_never_self_never_drafts_never_future(app, content):
 
 
 def test_panel_is_never_empty_fallbacks_fill_from_category_then_latest(app, client, content):
-    content.write("lonely", title="'Zebra migration and knee cartilage'", category="Sleep", tags=["zebras"], body="Nothing else here is like it.", published="2026-01-01")
-    content.write("same-cat", title="'Dream diaries of night-shift bakers'", category="Sleep", tags=["dreams"], body="Bakers wrote down their dreams.", published="2026-01-02")
-    content.write("other-1", title="'Breathing drills before exams'", category="Mental Health & Mindfulness", tags=["exams"], body="Students practised breathing.", published="2026-01-03")
-    content.write("other-2", title="'Tai chi in winter parks'", category="Mental Health & Mindfulness", tags=["tai chi"], body="Outdoor classes ran all winter.", published="2026-01-04")
+    content.write("lonely", title="'Zebra migration and knee cartilage'", category="Sleep", tags=["zebras"], summary="Stripes.", body="Nothing else here is like it.", published="2026-01-01")
+    content.write("same-cat", title="'Dream diaries of night-shift bakers'", category="Sleep", tags=["dreams"], summary="Night notes.", body="Bakers wrote down their dreams.", published="2026-01-02")
+    content.write("other-1", title="'Breathing drills before exams'", category="Mental Health & Mindfulness", tags=["exams"], summary="Calm lungs.", body="Students practised breathing.", published="2026-01-03")
+    content.write("other-2", title="'Tai chi in winter parks'", category="Mental Health & Mindfulness", tags=["tai chi"], summary="Cold mornings.", body="Outdoor classes ran all winter.", published="2026-01-04")
     with app.app_context():
         content.import_all()
     html = panel(client, "zebra-migration-and-knee-cartilage").get_data(as_text=True)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Article, Category, utcnow
-from .engine import SEARCH_FIELDS, highlight, qparser, query, sorting, spelling_analyzer
+from .engine import SEARCH_FIELD, highlight, qparser, query, spelling_analyzer, text_analyzer
 from .guard import CleanQuery, clean_query
 from .searcher import current_searcher
 
@@ -45,8 +45,9 @@ class _MarkFormatter(highlight.HtmlFormatter):
         return "<mark>%s</mark>" % escape(highlight.get_text(text, token, replace), quote=False)
 
 
-_SNIPPET = highlight.Highlighter(fragmenter=highlight.ContextFragmenter(maxchars=160, surround=70), formatter=_MarkFormatter())
-_WHOLE = highlight.Highlighter(fragmenter=highlight.WholeFragmenter(), formatter=_MarkFormatter())
+_FORMATTER = _MarkFormatter()
+_SNIPPET_FRAGMENTER = highlight.ContextFragmenter(maxchars=160, surround=70)
+_ANALYZER = text_analyzer()
 
 
 @dataclass
@@ -96,14 +97,9 @@ def make_parser(schema):
     """A parser that knows plain words and quoted phrases, nothing else.
 
     No field, wildcard, range, boost, group or operator syntax: words are
-    ANDed and each is looked up in every search field.
+    ANDed and looked up in the one searchable field.
     """
-    return qparser.QueryParser(
-        None,
-        schema,
-        plugins=[qparser.PhrasePlugin(), qparser.MultifieldPlugin(list(SEARCH_FIELDS))],
-        group=qparser.AndGroup,
-    )
+    return qparser.QueryParser(SEARCH_FIELD, schema, plugins=[qparser.PhrasePlugin()], group=qparser.AndGroup)
 
 
 _parsers: dict[int, object] = {}
@@ -117,8 +113,10 @@ def _parser_for(searcher):
     return parser
 
 
-# Future-dated articles per searcher: {searcher: (docnums, earliest date)}.
+# Per-searcher caches, dropped with the searcher when the index changes.
+# Future-dated articles: {searcher: (docnums, earliest date)}.
 _future_docs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_category_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _not_yet_published(searcher):
@@ -168,27 +166,24 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
     if parsed is query.NullQuery or isinstance(parsed, type(query.NullQuery)):
         return outcome
 
+    # Counting and faceting walk every match without scoring it (a docset
+    # and set intersections in C); ranking then only needs the top of the
+    # page, which lets Whoosh skip blocks that cannot make it. Asking Whoosh
+    # to group while ranking scored every match: most of the time, profiled.
+    matched = set(searcher.docs_for_query(parsed)) - _not_yet_published(searcher)
+    by_category = _category_docs(searcher)
+    counts = {slug: len(matched & docs) for slug, docs in by_category.items()}
+    counts = {slug: count for slug, count in counts.items() if count}
+    outcome.total = counts.get(category, 0) if category else len(matched)
+    if outcome.total and page > outcome.pages:
+        return outcome  # the view answers 404 for a page past the end
     order = {"sortedby": "published", "reverse": True} if sort == "newest" else {}
-    facet = sorting.FieldFacet("category", maptype=sorting.Count)
-    results = searcher.search_page(
-        parsed,
-        page,
-        pagelen=PER_PAGE,
-        groupedby=None if category else facet,
-        **_limits(searcher, category),
-        **order,
-    )
-    outcome.total = results.total
-    if category:
-        # Facets count every match, not only the chosen category, so the
-        # reader sees where else the words appear.
-        counts = searcher.search(parsed, limit=1, groupedby=facet, **_limits(searcher, None)).groups("category")
-    else:
-        counts = results.results.groups("category")
+    results = searcher.search(parsed, limit=page * PER_PAGE, **_limits(searcher, category), **order)
+    page_hits = results[(page - 1) * PER_PAGE : page * PER_PAGE]
     names = {slug: name for slug, name in db.session.execute(select(Category.slug, Category.name))}
     outcome.category_name = names.get(category) if category else None
     outcome.facets = _facets(counts, category, names)
-    outcome.hits = _hits(results)
+    outcome.hits = _hits(page_hits, parsed)
     if outcome.total < FEW_RESULTS:
         _suggest(outcome, searcher, category)
     return outcome
@@ -200,29 +195,48 @@ def _facets(counts: dict, active: str | None, names: dict[str, str]) -> list[Fac
     return facets
 
 
-def _hits(results) -> list[SearchHit]:
-    page_hits = list(results)
+def _hits(page_hits, parsed) -> list[SearchHit]:
     ids = [int(hit["id"]) for hit in page_hits]
     if not ids:
         return []
     # One query for the page, kept in ranked order (the microblog pattern).
     articles = {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(ids), Article.draft.is_(False)))}
-    stems = _stem_pattern(results.results)
+    terms = frozenset(text for field_name, text in parsed.iter_all_terms() if field_name == SEARCH_FIELD)
+    stems = _stem_pattern(terms)
     hits = []
     for hit in page_hits:
         article = articles.get(int(hit["id"]))
         if article is None:
             continue  # deleted since the index was written; the next import drops it
-        title = _WHOLE.highlight_hit(hit, "title", text=article.title) or escape(article.title)
-        snippet = _SNIPPET.highlight_hit(hit, "body", text=_snippet_window(article.body_text, stems), top=2)
+        title = _highlight(article.title, terms, whole=True) or escape(article.title)
+        snippet = _highlight(_snippet_window(article.body_text, stems), terms)
         if not snippet:
-            snippet = _WHOLE.highlight_hit(hit, "summary", text=article.summary) or escape(article.summary)
+            snippet = _highlight(article.summary, terms, whole=True) or escape(article.summary)
         hits.append(SearchHit(article, Markup(title), Markup(snippet)))
     return hits
 
 
-def _stem_pattern(results):
-    stems = {text.decode() if isinstance(text, bytes) else str(text) for field_name, text in results.query_terms() if field_name == "body"}
+def _highlight(text: str, terms: frozenset, whole: bool = False) -> str:
+    # Highlighting re-analyses the text with the index's analyzer and marks
+    # the tokens whose stems are among the query's terms.
+    if whole:
+        return highlight.highlight(text, terms, _ANALYZER, highlight.WholeFragmenter(), _FORMATTER, top=1)
+    return highlight.highlight(text, terms, _ANALYZER, _SNIPPET_FRAGMENTER, _FORMATTER, top=2)
+
+
+def _category_docs(searcher) -> dict[str, set]:
+    """{category slug: docnums} for this searcher, worked out once per searcher."""
+    cached = _category_cache.get(searcher)
+    if cached is None:
+        cached = {}
+        for slug in searcher.lexicon("category"):
+            slug = slug.decode() if isinstance(slug, bytes) else slug
+            cached[slug] = set(searcher.docs_for_query(query.Term("category", slug)))
+        _category_cache[searcher] = cached
+    return cached
+
+
+def _stem_pattern(stems: frozenset):
     # A stem is a word's beginning, give or take its last letter
     # ("anxieti" for "anxiety"); good enough to find where to look.
     prefixes = sorted({stem[:-1] if len(stem) > 4 else stem for stem in stems if stem}, key=len, reverse=True)
@@ -263,7 +277,10 @@ def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
         return
     text = " ".join(corrected + [f'"{phrase}"' for phrase in outcome.query.phrases])
     parsed = _parser_for(searcher).parse(text)
-    count = len(searcher.search(parsed, limit=1, **_limits(searcher, category)))
+    matched = set(searcher.docs_for_query(parsed)) - _not_yet_published(searcher)
+    if category:
+        matched &= _category_docs(searcher).get(category, set())
+    count = len(matched)
     if count > outcome.total:
         outcome.suggestion, outcome.suggestion_total = text, count
 

@@ -22,7 +22,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..models import Article, Category, RelatedPick, Tag, article_tags, utcnow
 from . import store
-from .engine import query, text_analyzer
+from .engine import SEARCH_FIELD, query, text_analyzer
 
 MAX_PICKS = 6
 MIN_PICKS = 3
@@ -151,15 +151,11 @@ def _about_word(terms: list[str], info: _Info, candidate: _Info) -> str | None:
 
 def _similar(searcher, info: _Info, body: str, docnums: dict[int, int]) -> list[tuple[int, float, list[str]]]:
     """(article id, raw score, matched key terms) of the most similar indexed articles."""
-    key_terms = searcher.key_terms_from_text("body", _key_text(info, body), numterms=KEY_TERMS, normalize=True)
+    key_terms = searcher.key_terms_from_text(SEARCH_FIELD, _key_text(info, body), numterms=KEY_TERMS, normalize=True)
     if not key_terms:
         return []
     terms = [term for term, _ in key_terms]
-    subqueries = []
-    for term, weight in key_terms:
-        subqueries.append(query.Term("body", term, boost=weight))
-        subqueries.append(query.Term("title", term, boost=weight))
-        subqueries.append(query.Term("tags", term, boost=weight))
+    subqueries = [query.Term(SEARCH_FIELD, term, boost=weight) for term, weight in key_terms]
     own = docnums.get(info.id)
     results = searcher.search(query.Or(subqueries), limit=CANDIDATES, mask={own} if own is not None else None, terms=True)
     found = []
@@ -320,10 +316,10 @@ def affected_by(changed_ids: list[int]) -> set[int]:
             select(Article.id, Article.title, Article.summary, func.substr(Article.body_text, 1, KEY_TEXT_CHARS)).where(Article.id.in_(changed_ids))
         ).all() if changed_ids else []
         for article_id, title, summary, body in corpus_rows:
-            key_terms = searcher.key_terms_from_text("body", " ".join((title, title, summary, body)), numterms=KEY_TERMS, normalize=True)
+            key_terms = searcher.key_terms_from_text(SEARCH_FIELD, " ".join((title, title, summary, body)), numterms=KEY_TERMS, normalize=True)
             if not key_terms:
                 continue
-            q = query.Or([query.Term("body", term, boost=weight) for term, weight in key_terms])
+            q = query.Or([query.Term(SEARCH_FIELD, term, boost=weight) for term, weight in key_terms])
             affected |= {int(hit["id"]) for hit in searcher.search(q, limit=NEIGHBOURS_TO_REFRESH)}
     finally:
         searcher.close()
