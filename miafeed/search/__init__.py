@@ -34,5 +34,11 @@ def _on_content_changed(app, changes) -> None:
     from . import indexing, related
 
     changed = list(changes.added) + list(changes.updated)
-    indexing.update_articles(changed, removed_ids=changes.removed)
-    related.recompute(sorted(related.affected_by(changed)))
+    try:
+        indexing.update_articles(changed, removed_ids=changes.removed)
+        related.recompute(sorted(related.affected_by(changed)))
+    except Exception:
+        # The articles are committed; only derived data lags. Say how to
+        # repair it, and still fail the command so the operator sees it.
+        app.logger.exception("Search index or related picks not updated; run `flask --app wsgi search reindex`.")
+        raise

@@ -123,10 +123,10 @@ def _not_yet_published(searcher):
     """Document numbers of indexed articles whose publication time is still ahead.
 
     The index holds future-dated articles too, so they appear on their day
-    without a reindex; until then they are masked. Working this out with a
-    date range on every query cost more than the rest of the query (Whoosh
-    expands the range over every document), so it is done once per searcher
-    and again only when the earliest of those dates has passed.
+    without a reindex; until then they are left out of every result. Working
+    this out with a date range on every query cost more than the rest of the
+    query (Whoosh expands the range over every document), so it is done once
+    per searcher and again only when the earliest of those dates has passed.
     """
     now = utcnow()
     cached = _future_docs.get(searcher)
@@ -137,16 +137,6 @@ def _not_yet_published(searcher):
     earliest = min((searcher.stored_fields(d)["published"] for d in docnums), default=None)
     _future_docs[searcher] = (docnums, earliest)
     return docnums
-
-
-def _limits(searcher, category: str | None) -> dict:
-    limits = {}
-    hidden = _not_yet_published(searcher)
-    if hidden:
-        limits["mask"] = hidden
-    if category:
-        limits["filter"] = query.Term("category", category)
-    return limits
 
 
 def run_search(raw_query: str | None, category: str | None = None, sort: str = "relevance", page: int = 1) -> SearchOutcome:
@@ -166,10 +156,10 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
     if parsed is query.NullQuery or isinstance(parsed, type(query.NullQuery)):
         return outcome
 
-    # Counting and faceting walk every match without scoring it (a docset
-    # and set intersections in C); ranking then only needs the top of the
-    # page, which lets Whoosh skip blocks that cannot make it. Asking Whoosh
-    # to group while ranking scored every match: most of the time, profiled.
+    # Counting and faceting walk every match once without scoring it (a
+    # docset, then set intersections in C); ranking then only keeps the top
+    # of the page. Asking Whoosh to group while ranking was the slowest part
+    # of a query when profiled.
     matched = set(searcher.docs_for_query(parsed)) - _not_yet_published(searcher)
     by_category = _category_docs(searcher)
     counts = {slug: len(matched & docs) for slug, docs in by_category.items()}
@@ -188,8 +178,8 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
     else:
         hidden = _not_yet_published(searcher)
         has_phrase = any(isinstance(node, query.Phrase) for node in parsed.leaves()) or isinstance(parsed, query.Phrase)
-        # A filter set makes Whoosh score every match; without one it can
-        # skip whole blocks that cannot reach the top ten. So: only when needed.
+        # A filter set stops Whoosh from skipping blocks of postings that
+        # cannot reach the top ten, so it is passed only when needed.
         limits = {"filter": allowed} if (category or hidden or has_phrase) else {}
         results = searcher.search(_phrases_as_words(parsed), limit=page * PER_PAGE, **limits, **order)
         page_hits = results[(page - 1) * PER_PAGE : page * PER_PAGE]
