@@ -45,5 +45,11 @@ test: setup
 bench: setup
 	$(BIN)/python bench/render_pages.py
 
+# Whoosh vs SQLite FTS5, and the Related Articles picks (figures, not tests).
+.PHONY: bench-search
+bench-search: setup
+	$(BIN)/python bench/search_bench.py --articles $(or $(ARTICLES),10000)
+	$(BIN)/python bench/related_bench.py --articles $(or $(ARTICLES),10000)
+
 clean:
 	rm -rf $(VENV) node_modules static/vendor

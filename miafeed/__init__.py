@@ -41,6 +41,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     web.init_app(app)
     content_cli.init_app(app)
     app.register_blueprint(articles_bp)
+
+    from . import search
+
+    search.init_app(app)
     return app
 
 

@@ -96,6 +96,28 @@ class Article(db.Model):
         return f"<Article {self.slug}>"
 
 
+class RelatedPick(db.Model):
+    """One precomputed "Related Articles" entry: `related` shown under `article`.
+
+    Derived data, like the search index: written when content changes (import,
+    reindex), read with one indexed query when the panel is served.
+    """
+
+    __tablename__ = "related_picks"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Indexed so "who shows this article?" is cheap when it changes.
+    related_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(db.Float)
+    # kind: pinned (editor), similar, category or latest (the fallbacks).
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(200))
+    computed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    related: Mapped[Article] = relationship(foreign_keys=[related_id], lazy="joined", innerjoin=True)
+
+
 def visible_articles(now: datetime | None = None):
     """A select() of the articles readers may see: not drafts, not in the future,
     newest first. Callers add filters and paging."""

@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("articles", __name__)
 
 from . import views  # noqa: E402,F401  (registers the routes on bp)
+from . import related  # noqa: E402,F401  (the Related Articles panel)

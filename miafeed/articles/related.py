@@ -1,0 +1,38 @@
+"""GET /articles/<slug>/related: the Related Articles panel, or its own page.
+
+The picks are precomputed (see miafeed.search.related), so serving is one
+indexed query; a weak ETag and Last-Modified from the picks' computation time
+let browsers and proxies revalidate instead of downloading again.
+"""
+from flask import abort, request
+
+from ..extensions import db
+from ..models import Article, visible_articles
+from ..search.related import picks_for
+from ..web import render_page_or_fragment, wants_fragment
+from . import bp
+
+# Short enough that an edit shows within minutes, long enough that a reader
+# paging through articles never asks twice.
+RELATED_MAX_AGE = 300
+
+
+@bp.get("/articles/<slug>/related")
+def related(slug: str):
+    """The related picks of one article: fragment for htmx, page otherwise."""
+    article = db.session.scalar(visible_articles().where(Article.slug == slug))
+    if article is None:
+        abort(404, description="We could not find that article, so we cannot suggest related ones.")
+    picks = picks_for(article)
+    fragment = wants_fragment()
+    response = render_page_or_fragment(
+        "articles/related.html", "articles/_related_panel.html", article=article, picks=picks, as_fragment=fragment
+    )
+    computed = max((pick.computed_at for pick in picks), default=article.imported_at)
+    # The fragment and the page are two representations of one URL, so
+    # their validators differ.
+    response.set_etag(f"{article.id}-{int(computed.timestamp() * 1000)}-{len(picks)}-{'f' if fragment else 'p'}", weak=True)
+    response.last_modified = computed
+    response.cache_control.public = True
+    response.cache_control.max_age = RELATED_MAX_AGE
+    return response.make_conditional(request)

@@ -1,0 +1,44 @@
+"""Full-text search with Whoosh: the only package that imports whoosh.
+
+- engine: schema and analyzers;  store: index folders and the write lock
+- indexing: updates from the import, full rebuilds;  searcher: per-thread reader
+- guard: the query guard;  querying: ranked, faceted, highlighted results
+- related: precomputed Related Articles picks
+- views: GET /search;  cli: `flask search reindex|ensure`
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register /search, the CLI, the /healthz check and the import hook."""
+    from ..content.signals import content_changed
+    from ..web import register_health_check
+    from . import cli, views
+    from .health import search_health
+
+    app.config.setdefault("SEARCH_INDEX_DIR", None)
+    # Two processes analyse text during `search reindex` (the VM has 2 cores).
+    app.config.setdefault("SEARCH_WRITER_PROCS", 2)
+    app.register_blueprint(views.bp)
+    cli.init_app(app)
+    register_health_check(app, "search", search_health)
+    content_changed.connect(_on_content_changed, sender=app, weak=False)
+
+
+def _on_content_changed(app, changes) -> None:
+    """After an import commits: index what it added, updated or removed, then
+    recompute the related picks that could have changed (in that order: the
+    picks read the updated index)."""
+    from . import indexing, related
+
+    changed = list(changes.added) + list(changes.updated)
+    try:
+        indexing.update_articles(changed, removed_ids=changes.removed)
+        related.recompute(sorted(related.affected_by(changed)))
+    except Exception:
+        # The articles are committed; only derived data lags. Say how to
+        # repair it, and still fail the command so the operator sees it.
+        app.logger.exception("Search index or related picks not updated; run `flask --app wsgi search reindex`.")
+        raise

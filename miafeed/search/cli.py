@@ -1,0 +1,65 @@
+"""`flask search reindex` and `flask search ensure`."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from . import indexing, related
+
+search_cli = AppGroup("search", help="Build and check the full-text search index.")
+
+
+def _rebuild_with_progress(procs: int | None) -> indexing.RebuildReport:
+    if not sys.stdout.isatty():
+        return indexing.rebuild(procs=procs)
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=max(total, 1), label="Indexing articles", show_eta=True, show_pos=True)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        return indexing.rebuild(progress=progress, procs=procs)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+@search_cli.command("reindex")
+@click.option("--procs", type=click.IntRange(1, 16), default=None, help="Processes that analyse text (default: SEARCH_WRITER_PROCS).")
+def reindex_command(procs: int | None) -> None:
+    """Rebuild the index from the database into a new folder, then swap it in.
+
+    Readers keep searching the old index until the new one is complete; a
+    killed rebuild leaves the old index in place.
+    """
+    report = _rebuild_with_progress(procs)
+    rate = report.documents / report.seconds if report.seconds else 0
+    click.echo(f"Indexed {report.documents} articles in {report.seconds:.1f}s ({rate:.0f}/s, {report.procs} process(es)) into {report.path}.")
+    _recompute_related()
+
+
+def _recompute_related() -> None:
+    count = related.recompute()
+    click.echo(f"Computed related articles for {count} articles in {related.recompute.last_seconds:.1f}s.")
+
+
+@search_cli.command("ensure")
+def ensure_command() -> None:
+    """Build the index only if it is missing or behind the database (fast when fine)."""
+    if indexing.index_is_current():
+        click.echo("Search index is up to date.")
+        return
+    click.echo("Search index is missing or out of date; rebuilding.")
+    report = _rebuild_with_progress(None)
+    click.echo(f"Indexed {report.documents} articles in {report.seconds:.1f}s.")
+    _recompute_related()
+
+
+def init_app(app) -> None:
+    app.cli.add_command(search_cli)

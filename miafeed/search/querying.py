@@ -1,0 +1,306 @@
+"""Running a reader's search: parse the guarded query, rank, facet, page,
+highlight and suggest, all through the per-thread searcher.
+
+The web view and the benchmark both call `run_search`, so the benchmark
+measures exactly what a reader waits for.
+"""
+from __future__ import annotations
+
+import math
+import re
+import weakref
+from dataclasses import dataclass, field
+from html import escape
+
+from markupsafe import Markup
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Article, Category, utcnow
+from .engine import SEARCH_FIELD, highlight, qparser, query, spelling_analyzer, text_analyzer
+from .guard import CleanQuery, clean_query
+from .searcher import current_searcher
+
+PER_PAGE = 10
+# Deep pages cost a collector of page * PER_PAGE hits; nobody reads page 101.
+MAX_PAGE = 100
+SORTS = ("relevance", "newest")
+# Whoosh highlights by re-analysing the text (stemming every word in pure
+# Python): a whole 600-word body for each of ten hits was most of a query's
+# time. So a cheap regex finds where the query's stems first occur and only
+# a window of the body around that spot is analysed.
+SNIPPET_WINDOW_CHARS = 700
+# Offer a spelling fix when a query finds fewer than this many articles.
+FEW_RESULTS = 3
+MAX_STEMS = 20
+
+
+class _MarkFormatter(highlight.HtmlFormatter):
+    """Wraps matched words in a bare <mark>; everything else is escaped."""
+
+    def __init__(self):
+        super().__init__(between=" … ")
+
+    def format_token(self, text, token, replace=False):
+        return "<mark>%s</mark>" % escape(highlight.get_text(text, token, replace), quote=False)
+
+
+_FORMATTER = _MarkFormatter()
+_SNIPPET_FRAGMENTER = highlight.ContextFragmenter(maxchars=160, surround=70)
+_ANALYZER = text_analyzer()
+
+
+@dataclass
+class SearchHit:
+    article: Article
+    title_html: Markup
+    snippet_html: Markup
+
+
+@dataclass
+class Facet:
+    slug: str
+    name: str
+    count: int
+    active: bool
+
+
+@dataclass
+class SearchOutcome:
+    """Everything the results template shows for one search."""
+
+    query: CleanQuery
+    category: str | None
+    sort: str
+    page: int
+    total: int = 0
+    hits: list[SearchHit] = field(default_factory=list)
+    facets: list[Facet] = field(default_factory=list)
+    suggestion: str | None = None
+    suggestion_total: int = 0
+    category_name: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return min(MAX_PAGE, max(1, math.ceil(self.total / PER_PAGE)))
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * PER_PAGE + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.hits) - 1
+
+
+def make_parser(schema):
+    """A parser that knows plain words and quoted phrases, nothing else.
+
+    No field, wildcard, range, boost, group or operator syntax: words are
+    ANDed and looked up in the one searchable field.
+    """
+    return qparser.QueryParser(SEARCH_FIELD, schema, plugins=[qparser.PhrasePlugin()], group=qparser.AndGroup)
+
+
+_parsers: dict[int, object] = {}
+
+
+def _parser_for(searcher):
+    key = id(searcher.schema)
+    parser = _parsers.get(key)
+    if parser is None:
+        parser = _parsers[key] = make_parser(searcher.schema)
+    return parser
+
+
+# Per-searcher caches, dropped with the searcher when the index changes.
+# Future-dated articles: {searcher: (docnums, earliest date)}.
+_future_docs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_category_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _not_yet_published(searcher):
+    """Document numbers of indexed articles whose publication time is still ahead.
+
+    The index holds future-dated articles too, so they appear on their day
+    without a reindex; until then they are left out of every result. Working
+    this out with a date range on every query cost more than the rest of the
+    query (Whoosh expands the range over every document), so it is done once
+    per searcher and again only when the earliest of those dates has passed.
+    """
+    now = utcnow()
+    cached = _future_docs.get(searcher)
+    if cached is not None and (cached[1] is None or cached[1] > now):
+        return cached[0]
+    # A plain set: Whoosh accepts set or DocIdSet masks, not frozenset.
+    docnums = set(searcher.docs_for_query(query.DateRange("published", now, None, startexcl=True)))
+    earliest = min((searcher.stored_fields(d)["published"] for d in docnums), default=None)
+    _future_docs[searcher] = (docnums, earliest)
+    return docnums
+
+
+def run_search(raw_query: str | None, category: str | None = None, sort: str = "relevance", page: int = 1) -> SearchOutcome:
+    """Search published articles. `category` is a category slug (unknown ones
+    simply match nothing), `sort` one of SORTS, `page` from 1.
+
+    Raises store.IndexMissing when there is no index to search.
+    """
+    cleaned = clean_query(raw_query)
+    sort = sort if sort in SORTS else "relevance"
+    page = min(max(page, 1), MAX_PAGE)
+    outcome = SearchOutcome(query=cleaned, category=category or None, sort=sort, page=page)
+    if not cleaned:
+        return outcome
+    searcher = current_searcher()
+    parsed = _parser_for(searcher).parse(cleaned.text)
+    if parsed is query.NullQuery or isinstance(parsed, type(query.NullQuery)):
+        return outcome
+
+    # Counting and faceting walk every match once without scoring it (a
+    # docset, then set intersections in C); ranking then only keeps the top
+    # of the page. Asking Whoosh to group while ranking was the slowest part
+    # of a query when profiled.
+    matched = set(searcher.docs_for_query(parsed)) - _not_yet_published(searcher)
+    by_category = _category_docs(searcher)
+    counts = {slug: len(matched & docs) for slug, docs in by_category.items()}
+    counts = {slug: count for slug, count in counts.items() if count}
+    outcome.total = counts.get(category, 0) if category else len(matched)
+    if outcome.total and page > outcome.pages:
+        return outcome  # the view answers 404 for a page past the end
+    order = {"sortedby": "published", "reverse": True} if sort == "newest" else {}
+    allowed = matched & by_category.get(category, set()) if category else matched
+    # Ranking runs only over the documents already found, and phrases are
+    # ranked as their words: positions were checked once, in the docset pass
+    # (checking them again while ranking made phrase queries 5x slower).
+    if not allowed:
+        # (An empty filter set would mean "no filter" to Whoosh.)
+        page_hits = []
+    else:
+        hidden = _not_yet_published(searcher)
+        has_phrase = any(isinstance(node, query.Phrase) for node in parsed.leaves()) or isinstance(parsed, query.Phrase)
+        # A filter set stops Whoosh from skipping blocks of postings that
+        # cannot reach the top ten, so it is passed only when needed.
+        limits = {"filter": allowed} if (category or hidden or has_phrase) else {}
+        results = searcher.search(_phrases_as_words(parsed), limit=page * PER_PAGE, **limits, **order)
+        page_hits = results[(page - 1) * PER_PAGE : page * PER_PAGE]
+    names = {slug: name for slug, name in db.session.execute(select(Category.slug, Category.name))}
+    outcome.category_name = names.get(category) if category else None
+    outcome.facets = _facets(counts, category, names)
+    outcome.hits = _hits(page_hits, parsed)
+    if outcome.total < FEW_RESULTS:
+        _suggest(outcome, searcher, category)
+    return outcome
+
+
+def _facets(counts: dict, active: str | None, names: dict[str, str]) -> list[Facet]:
+    facets = [Facet(slug, names.get(slug, slug), count, slug == active) for slug, count in counts.items() if slug in names]
+    facets.sort(key=lambda f: (-f.count, f.name))
+    return facets
+
+
+def _hits(page_hits, parsed) -> list[SearchHit]:
+    ids = [int(hit["id"]) for hit in page_hits]
+    if not ids:
+        return []
+    # One query for the page, kept in ranked order (the microblog pattern).
+    articles = {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(ids), Article.draft.is_(False)))}
+    terms = frozenset(text for field_name, text in parsed.iter_all_terms() if field_name == SEARCH_FIELD)
+    stems = _stem_pattern(terms)
+    hits = []
+    for hit in page_hits:
+        article = articles.get(int(hit["id"]))
+        if article is None:
+            continue  # deleted since the index was written; the next import drops it
+        title = _highlight(article.title, terms, whole=True) or escape(article.title)
+        snippet = _highlight(_snippet_window(article.body_text, stems), terms)
+        if not snippet:
+            snippet = _highlight(article.summary, terms, whole=True) or escape(article.summary)
+        hits.append(SearchHit(article, Markup(title), Markup(snippet)))
+    return hits
+
+
+def _highlight(text: str, terms: frozenset, whole: bool = False) -> str:
+    # Highlighting re-analyses the text with the index's analyzer and marks
+    # the tokens whose stems are among the query's terms.
+    if whole:
+        return highlight.highlight(text, terms, _ANALYZER, highlight.WholeFragmenter(), _FORMATTER, top=1)
+    return highlight.highlight(text, terms, _ANALYZER, _SNIPPET_FRAGMENTER, _FORMATTER, top=2)
+
+
+def _phrases_as_words(q):
+    if isinstance(q, query.Phrase):
+        return query.And([query.Term(q.fieldname, word) for word in q.words])
+    return q.apply(_phrases_as_words)
+
+
+def _category_docs(searcher) -> dict[str, set]:
+    """{category slug: docnums} for this searcher, worked out once per searcher."""
+    cached = _category_cache.get(searcher)
+    if cached is None:
+        cached = {}
+        for slug in searcher.lexicon("category"):
+            slug = slug.decode() if isinstance(slug, bytes) else slug
+            cached[slug] = set(searcher.docs_for_query(query.Term("category", slug)))
+        _category_cache[searcher] = cached
+    return cached
+
+
+def _stem_pattern(stems: frozenset):
+    # A stem is a word's beginning, give or take its last letter
+    # ("anxieti" for "anxiety"); good enough to find where to look.
+    prefixes = sorted({stem[:-1] if len(stem) > 4 else stem for stem in stems if stem}, key=len, reverse=True)
+    if not prefixes:
+        return None
+    return re.compile(r"\b(?:%s)" % "|".join(re.escape(p) for p in prefixes[:MAX_STEMS]), re.IGNORECASE)
+
+
+def _snippet_window(text: str, pattern) -> str:
+    found = pattern.search(text) if pattern else None
+    start = 0 if found is None else max(0, found.start() - SNIPPET_WINDOW_CHARS // 3)
+    if start:
+        # Start on a word boundary so the analyser never sees half a word.
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < found.start() else found.start()
+    return text[start : start + SNIPPET_WINDOW_CHARS]
+
+
+def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
+    corrector = searcher.corrector("spell")
+    analyzer = spelling_analyzer()
+    changed = False
+    corrected = []
+    for word in outcome.query.words:
+        tokens = [token.text for token in analyzer(word)]
+        # Only single plain words are corrected, and only when they are rare
+        # in the articles: a common word is what the reader meant.
+        if len(tokens) != 1 or searcher.doc_frequency("spell", tokens[0]) >= FEW_RESULTS:
+            corrected.append(word)
+            continue
+        best = _closest_common_word(searcher, corrector, tokens[0])
+        if best:
+            corrected.append(best)
+            changed = True
+        else:
+            corrected.append(word)
+    if not changed:
+        return
+    text = " ".join(corrected + [f'"{phrase}"' for phrase in outcome.query.phrases])
+    parsed = _parser_for(searcher).parse(text)
+    matched = set(searcher.docs_for_query(parsed)) - _not_yet_published(searcher)
+    if category:
+        matched &= _category_docs(searcher).get(category, set())
+    count = len(matched)
+    if count > outcome.total:
+        outcome.suggestion, outcome.suggestion_total = text, count
+
+
+def _closest_common_word(searcher, corrector, word: str) -> str | None:
+    # Whoosh's corrector ranks every candidate within maxdist alike, so
+    # "meditaton" got "medication" (two edits, more frequent) over
+    # "meditation" (one edit). Ask for one edit first, then two, and take
+    # the most frequent word at the smallest distance.
+    for maxdist in (1, 2):
+        candidates = corrector.suggest(word, limit=8, maxdist=maxdist, prefix=1)
+        if candidates:
+            return max(candidates, key=lambda candidate: (searcher.doc_frequency("spell", candidate), candidate))
+    return None

@@ -1,0 +1,48 @@
+"""GET /search: the page and its htmx results fragment, from one template."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, request
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Category, visible_articles
+from ..web import page_number, render_page_or_fragment, wants_fragment
+from . import querying, store
+from .health import has_indexable_articles
+
+bp = Blueprint("search", __name__)
+
+LATEST_ON_EMPTY_PAGE = 5
+
+
+@bp.after_request
+def _vary_on_htmx(response):
+    # Every /search response, errors included, depends on HX-Request.
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.get("/search")
+def search():
+    """Search results for ?q=, narrowed by ?category=, sorted by ?sort=, paged by ?page=."""
+    raw = request.args.get("q", "")
+    category = request.args.get("category", "").strip()[:120] or None
+    sort = request.args.get("sort", "relevance")
+    page = page_number()
+    if page > querying.MAX_PAGE:
+        abort(400, description=f"Search results stop at page {querying.MAX_PAGE}; try more words to narrow the search.")
+    unavailable = False
+    try:
+        outcome = querying.run_search(raw, category=category, sort=sort, page=page)
+    except store.IndexMissing:
+        # With no articles at all there is nothing to be missing: just no results.
+        unavailable = has_indexable_articles()
+        outcome = querying.SearchOutcome(query=querying.clean_query(raw), category=category, sort=querying.SORTS[0], page=1)
+    if outcome.total and page > outcome.pages:
+        abort(404, description=f"There is no page {page}: this search has {outcome.pages} page{'s' if outcome.pages != 1 else ''}.")
+    context = {"outcome": outcome, "unavailable": unavailable, "as_fragment": wants_fragment()}
+    if not outcome.total:
+        context["categories"] = db.session.scalars(select(Category).order_by(Category.position, Category.name)).all()
+        if not outcome.query:
+            context["latest"] = db.session.scalars(visible_articles().limit(LATEST_ON_EMPTY_PAGE)).unique().all()
+    return render_page_or_fragment("search/search.html", "search/_results.html", **context)
