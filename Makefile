@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HTMX := static/vendor/htmx.min.js
+ASSETS := static/dist/manifest.json
+STATIC_SOURCES := $(shell find static -type f -not -path 'static/dist/*' 2>/dev/null)
 
 .PHONY: run test setup db content bench reindex clean
 .DEFAULT_GOAL := run
@@ -25,7 +27,11 @@ $(HTMX): node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
-setup: $(VENV)/.installed $(HTMX)
+# Content-hashed copies of static/ (plus .br/.gz) for WhiteNoise; see miafeed/assets.py.
+$(ASSETS): $(VENV)/.installed $(HTMX) $(STATIC_SOURCES)
+	$(BIN)/python -m miafeed.assets static
+
+setup: $(VENV)/.installed $(HTMX) $(ASSETS)
 
 # Create or migrate the database, then load the demo articles if it has none.
 db: setup
@@ -46,4 +52,4 @@ bench: setup
 	$(BIN)/python bench/render_pages.py
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor
+	rm -rf $(VENV) node_modules static/vendor static/dist
