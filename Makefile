@@ -8,7 +8,7 @@ HTMX := static/vendor/htmx.min.js
 ASSETS := static/dist/manifest.json
 STATIC_SOURCES := $(shell find static -type f -not -path 'static/dist/*' 2>/dev/null)
 
-.PHONY: run test setup db content bench reindex clean
+.PHONY: run test setup db content bench reindex clean lighthouse page-weight
 .DEFAULT_GOAL := run
 
 # Each step leaves a stamp newer than its inputs, so a second `make run`
@@ -19,9 +19,15 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# Only the browser libraries: Lighthouse (a devDependency, ~200 packages) is
+# fetched by `make lighthouse` alone.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --omit=dev --no-audit --no-fund --loglevel=error
 	touch $@
+
+node_modules/.bin/lighthouse: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch node_modules/.installed $@
 
 $(HTMX): node_modules/.installed
 	mkdir -p static/vendor
@@ -50,6 +56,15 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/render_pages.py
+
+# Lighthouse (mobile) on the home page, an article and a search page, against
+# a gunicorn started for the run (or BASE_URL=http://... for a running one).
+lighthouse: setup node_modules/.bin/lighthouse
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python bench/lighthouse.py
+
+# Compressed first-visit weight of an article (HTML + CSS + JS) against the 60 KB budget.
+page-weight: setup
+	$(BIN)/python bench/page_weight.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/dist
