@@ -8,7 +8,7 @@ HTMX := static/vendor/htmx.min.js
 ASSETS := static/dist/manifest.json
 STATIC_SOURCES := $(shell find static -type f -not -path 'static/dist/*' 2>/dev/null)
 
-.PHONY: run test setup db content bench reindex clean lighthouse page-weight
+.PHONY: run test setup db content bench reindex clean lighthouse page-weight observatory
 .DEFAULT_GOAL := run
 
 # Each step leaves a stamp newer than its inputs, so a second `make run`
@@ -61,6 +61,10 @@ bench: setup
 # a gunicorn started for the run (or BASE_URL=http://... for a running one).
 lighthouse: setup node_modules/.bin/lighthouse
 	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python bench/lighthouse.py
+
+# MDN HTTP Observatory grade, scanned locally over HTTPS (needs root: ports 80 and 443).
+observatory: setup
+	bash bench/observatory.sh
 
 # Compressed first-visit weight of an article (HTML + CSS + JS) against the 60 KB budget.
 page-weight: setup
