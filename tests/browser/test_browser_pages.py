@@ -28,19 +28,21 @@ def page_urls(site) -> dict[str, str]:
         "page-2": "/?page=2",
     }
     optional = {
-        "search": ("search.search", "/search?q=sleep"),
-        "search-empty": ("search.search", "/search?q=zzzyqx"),
-        "search-blank": ("search.search", "/search"),
-        "privacy": ("newsletter.privacy", "/privacy"),
+        "search": ({"search.search"}, "/search?q=sleep"),
+        "search-empty": ({"search.search"}, "/search?q=zzzyqx"),
+        "search-blank": ({"search.search"}, "/search"),
+        "related": ({"articles.related"}, site.articles[0] + "/related"),
+        "privacy": ({"privacy", "newsletter.privacy"}, "/privacy"),
+        "newsletter-subscribe": ({"newsletter.subscribe_page"}, "/newsletter/subscribe"),
     }
-    for name, (endpoint, path) in optional.items():
-        if endpoint in site.endpoints or any(e.endswith("." + endpoint.split(".")[1]) for e in site.endpoints):
+    for name, (endpoints, path) in optional.items():
+        if endpoints & site.endpoints:
             urls[name] = path
     return urls
 
 
 PAGE_NAMES = ["home", "article", "category", "tag", "not-found", "page-2", "search", "search-empty",
-              "search-blank", "privacy"]
+              "search-blank", "related", "privacy", "newsletter-subscribe"]
 
 
 def goto(site, watched, name):
