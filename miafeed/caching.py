@@ -17,6 +17,8 @@ The decision, and why:
   computed with the signed token left out and the session's raw token put
   in: same page and same session give the same ETag, another session
   never matches it.
+* Newsletter pages (/newsletter/...) are reached through personal token
+  links and show the reader's address: `no-store`, kept by no cache at all.
 * Compression: Flask-Compress (Brotli, then gzip) for everything the app
   renders; it appends the encoding to a strong ETag (`"abc:br"`) and
   re-evaluates the conditional request itself. Static files are compressed
@@ -30,6 +32,7 @@ from flask import Flask, g, request
 from flask_compress import Compress
 
 PAGE_MAX_AGE = 60
+PERSONAL_PATH_PREFIX = "/newsletter/"
 CACHEABLE_TYPES = ("text/html", "application/atom+xml", "application/xml", "text/xml", "text/plain")
 
 compress = Compress()
@@ -78,6 +81,9 @@ def init_app(app: Flask) -> None:
         if response.is_streamed or response.mimetype not in CACHEABLE_TYPES:
             return response
         if "Cache-Control" in response.headers:  # a view that decided for itself
+            return response
+        if request.path.startswith(PERSONAL_PATH_PREFIX):
+            response.headers["Cache-Control"] = "no-store"
             return response
         if is_personal(response):
             response.headers["Cache-Control"] = "private, no-cache"

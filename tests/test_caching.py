@@ -70,6 +70,14 @@ def test_compressed_etag_names_the_encoding_and_answers_304(client, published):
     assert again.status_code == 304
 
 
+def test_newsletter_token_pages_are_never_stored(app, client):
+    # Stand-in route: the newsletter pages come from their own blueprint.
+    app.add_url_rule("/newsletter/confirm/<token>", "fake_confirm", lambda token: "<p>you@example.org</p>")
+    response = client.get("/newsletter/confirm/abc")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "ETag" not in response.headers
+
+
 def test_errors_are_not_cached_publicly(client, published):
     response = client.get("/articles/no-such-article")
     assert response.status_code == 404
