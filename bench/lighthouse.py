@@ -3,7 +3,7 @@
     make lighthouse                       # starts its own server on a free port
     BASE_URL=http://127.0.0.1:8000 make lighthouse
 
-Lighthouse comes from npm (pinned in package-lock.json) and drives Debian's
+Lighthouse comes from npm (pinned in bench/lighthouse-npm/package-lock.json) and drives Debian's
 Chromium (CHROME_PATH, default /usr/bin/chromium). Full reports are written
 to bench/output/lighthouse-<page>.json.
 """
@@ -37,7 +37,7 @@ def audit(name: str, url: str, output: Path) -> dict[str, int]:
     report = output / f"lighthouse-{name}.json"
     env = dict(os.environ, CHROME_PATH=os.environ.get("CHROME_PATH", "/usr/bin/chromium"))
     subprocess.run(
-        [str(ROOT / "node_modules" / ".bin" / "lighthouse"), url, "--quiet", "--output=json",
+        [str(ROOT / "bench" / "lighthouse-npm" / "node_modules" / ".bin" / "lighthouse"), url, "--quiet", "--output=json",
          f"--output-path={report}", f"--chrome-flags={CHROME_FLAGS}",
          f"--only-categories={','.join(CATEGORIES)}"],
         check=True, env=env,
