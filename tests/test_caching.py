@@ -13,6 +13,12 @@ def published(app, content):
         content.import_all()
 
 
+@pytest.fixture
+def with_csrf(app):
+    """CSRF on, as in production: the subscribe form then carries a session-bound token."""
+    app.config["WTF_CSRF_ENABLED"] = True
+
+
 @pytest.mark.parametrize("url", ["/category/sleep", "/tag/sleep", "/feed.xml", "/sitemap.xml"])
 def test_shared_pages_are_public_for_a_minute_and_answer_304(client, published, url):
     first = client.get(url)
@@ -36,7 +42,7 @@ def test_fragment_and_page_have_different_validators(client, published):
 
 
 @pytest.mark.parametrize("url", ["/", "/articles/sleep-and-stress"])
-def test_pages_with_a_csrf_token_are_private_and_still_revalidate(client, published, url):
+def test_pages_with_a_csrf_token_are_private_and_still_revalidate(client, published, with_csrf, url):
     first = client.get(url)
     assert first.headers["Cache-Control"] == "private, no-cache"
     assert "Cookie" in first.headers["Vary"]
@@ -45,7 +51,7 @@ def test_pages_with_a_csrf_token_are_private_and_still_revalidate(client, publis
     assert again.status_code == 304
 
 
-def test_another_session_never_matches_a_private_etag(app, published):
+def test_another_session_never_matches_a_private_etag(app, published, with_csrf):
     reader_a, reader_b = app.test_client(), app.test_client()
     etag = reader_a.get("/").headers["ETag"]
     assert reader_b.get("/", headers={"If-None-Match": etag}).status_code == 200
@@ -71,9 +77,9 @@ def test_compressed_etag_names_the_encoding_and_answers_304(client, published):
 
 
 def test_newsletter_token_pages_are_never_stored(app, client):
-    # Stand-in route: the newsletter pages come from their own blueprint.
-    app.add_url_rule("/newsletter/confirm/<token>", "fake_confirm", lambda token: "<p>you@example.org</p>")
-    response = client.get("/newsletter/confirm/abc")
+    # A stand-in route: the real pages come from the newsletter blueprint.
+    app.add_url_rule("/newsletter/test-only/<token>", "test_only_token_page", lambda token: "<p>you@example.org</p>")
+    response = client.get("/newsletter/test-only/abc")
     assert response.headers["Cache-Control"] == "no-store"
     assert "ETag" not in response.headers
 

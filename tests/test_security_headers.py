@@ -54,7 +54,8 @@ def test_csp_allows_only_our_own_scripts_and_styles(client, published):
     assert "*" not in policy
 
 
-def test_development_sends_no_hsts_and_a_plain_session_cookie(client, published):
+def test_development_sends_no_hsts_and_a_plain_session_cookie(app, client, published):
+    app.config["WTF_CSRF_ENABLED"] = True
     response = client.get("/")  # the subscribe form's CSRF token starts a session
     assert "Strict-Transport-Security" not in response.headers
     cookie = response.headers["Set-Cookie"]
