@@ -169,6 +169,21 @@ def test_inline_sign_up_swaps_in_its_answer_and_mails_a_confirmation(site, new_p
     text = confirm_by_button(page, site, confirm_link(wait_for_mail(site, address), site))
     assert "subscribed" in text.lower()
 
+    # From the confirmation page to the preferences: change the frequency, then unsubscribe.
+    page.locator("main a[href*='/newsletter/preferences/']").click()
+    page.wait_for_load_state()
+    assert_accessible(page)
+    page.locator("main input[value=weekly]").check()
+    page.locator("main button[value=save]").click()
+    page.wait_for_load_state()
+    assert "weekly" in page.locator("main [role=status]").inner_text()
+    assert_accessible(page)
+    page.locator("main button[value=unsubscribe]").click()
+    page.wait_for_load_state()
+    assert "unsubscribed" in page.locator("main [role=status]").inner_text().lower()
+    assert_accessible(page)
+    assert watched.problems() == []
+
 
 def test_sign_up_without_javascript_posts_and_mails_a_confirmation(site, new_page):
     require(site, "newsletter.subscribe")
