@@ -19,7 +19,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from flask import Flask, url_for
+from flask import Flask
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
@@ -103,11 +103,6 @@ def init_app(app: Flask) -> None:
         add_headers_function=add_headers,
         immutable_file_test=is_hashed,
     )
-
-
-def static_url(filename: str) -> str:
-    """The URL of a static file (hashed when built); for templates and feeds."""
-    return url_for("static", filename=filename)
 
 
 if __name__ == "__main__":

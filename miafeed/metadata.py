@@ -39,6 +39,8 @@ def article_json_ld(article: Article) -> dict:
     """schema.org NewsArticle for an article; the research it reports is `isBasedOn`."""
     site = current_app.config["SITE_NAME"]
     url = absolute_url("articles.article", slug=article.slug)
+    # Unsigned articles are by the editorial team, an organisation.
+    author_type = "Organization" if article.author == current_app.config["DEFAULT_AUTHOR"] else "Person"
     return {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -48,8 +50,7 @@ def article_json_ld(article: Article) -> dict:
         "description": article.summary,
         "datePublished": _iso(article.published_at),
         "dateModified": _iso(article.last_modified),
-        "author": {"@type": "Person" if article.author != current_app.config["DEFAULT_AUTHOR"] else "Organization",
-                   "name": article.author},
+        "author": {"@type": author_type, "name": article.author},
         "publisher": {
             "@type": "Organization",
             "name": site,

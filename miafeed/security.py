@@ -60,6 +60,7 @@ def static_security_headers() -> dict[str, str]:
 
 
 def security_headers(production: bool, hsts: str) -> dict[str, str]:
+    """Every header the app adds to its own responses (pages, fragments, feeds, errors)."""
     headers = static_security_headers()
     headers.update(
         {
