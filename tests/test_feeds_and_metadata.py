@@ -164,6 +164,13 @@ def test_site_feed_is_atom_with_the_visible_articles_newest_first(client, publis
     assert {c.get("term") for c in first.findall(f"{ATOM}category")} == {"sleep", "stress"}
 
 
+def test_feed_answers_if_modified_since_with_304(client, published):
+    response = client.get("/feed.xml")
+    assert response.headers["Last-Modified"] == "Sun, 01 Feb 2026 00:00:00 GMT"
+    again = client.get("/feed.xml", headers={"If-Modified-Since": response.headers["Last-Modified"]})
+    assert again.status_code == 304
+
+
 def test_feed_holds_at_most_twenty_entries(app, client, content):
     for number in range(23):
         content.write(f"a{number}", title=f"'Article number {number}'", published=f"2026-01-{number + 1:02d}")

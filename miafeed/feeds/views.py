@@ -7,7 +7,7 @@ is read outside the request that produced it.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask import Response, abort, current_app, render_template
 from sqlalchemy import func, select
@@ -28,7 +28,7 @@ def _atom(title: str, feed_url: str, page_url: str, statement, feed_id: str) -> 
     entries = db.session.scalars(statement.limit(FEED_SIZE)).unique().all()
     # An empty feed still needs an <updated>; the epoch says "nothing yet".
     updated = max((entry.last_modified for entry in entries), default=datetime(1970, 1, 1))
-    return _xml(
+    response = _xml(
         "feeds/atom.xml",
         "application/atom+xml",
         title=title,
@@ -38,6 +38,9 @@ def _atom(title: str, feed_url: str, page_url: str, statement, feed_id: str) -> 
         updated=updated,
         entries=entries,
     )
+    # Many feed readers poll with If-Modified-Since rather than an ETag.
+    response.last_modified = updated.replace(tzinfo=timezone.utc)
+    return response
 
 
 @bp.get("/feed.xml")

@@ -92,16 +92,31 @@ def test_axe_harness_reports_a_planted_violation(site, new_page):
     assert "image-alt" in {violation["id"] for violation in results.response["violations"]}
 
 
-@pytest.mark.parametrize("width", [375, 1280])
+def test_csp_harness_reports_a_planted_inline_script(site, new_page):
+    """Guards the clean-page check: an inline script must show up as a CSP violation."""
+    watched = new_page()
+    goto(site, watched, "home")
+    watched.page.evaluate(
+        "document.body.append(Object.assign(document.createElement('script'), {textContent: 'window.ran = 1'}))"
+    )
+    watched.page.wait_for_timeout(200)  # the violation event is queued, not synchronous
+    assert watched.page.evaluate("window.ran") is None
+    assert any("script-src" in problem for problem in watched.problems())
+
+
+@pytest.mark.parametrize(
+    "width, scheme", [(375, "light"), (1280, "light"), (375, "dark")], ids=["375", "1280", "375-dark"]
+)
 @pytest.mark.parametrize("name", ["home", "article", "category", "not-found"])
-def test_screenshots_at_phone_and_desktop_widths(site, new_page, output_dir, name, width):
-    watched = new_page(width=width)
+def test_screenshots_at_phone_and_desktop_widths(site, new_page, output_dir, name, width, scheme):
+    watched = new_page(width=width, color_scheme=scheme)
     goto(site, watched, name)
     page = watched.page
     # Nothing wider than the viewport: no sideways scrolling on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     (output_dir / "screenshots").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(output_dir / "screenshots" / f"{name}-{width}.png"), full_page=True)
+    suffix = "" if scheme == "light" else f"-{scheme}"
+    page.screenshot(path=str(output_dir / "screenshots" / f"{name}-{width}{suffix}.png"), full_page=True)
 
 
 def test_browsing_works_without_javascript(site, new_page):
