@@ -47,8 +47,10 @@ def test_active_search_updates_results_and_url_and_back_shows_a_full_page(site, 
     results = page.locator("#search-results")
     results.locator("a[href*='/articles/']").first.wait_for()
     assert article_links(results) >= 1
-    # The results were swapped in, not loaded as a new page: still one header.
+    # The results were swapped in, not loaded as a new page: still one header,
+    # and the reader's focus stays in the box they are typing in.
     assert page.locator(".site-header").count() == 1
+    assert page.evaluate("document.activeElement.id") == "search-q"
     assert watched.problems() == []
 
     results.locator("a[href*='/articles/']").first.click()
