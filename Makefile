@@ -5,8 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HTMX := static/vendor/htmx.min.js
+ASSETS := static/dist/manifest.json
+STATIC_SOURCES := $(shell find static -type f -not -path 'static/dist/*' 2>/dev/null)
 
-.PHONY: run test setup db content bench reindex clean
+.PHONY: run test setup db content bench reindex clean lighthouse page-weight observatory
 .DEFAULT_GOAL := run
 
 # Each step leaves a stamp newer than its inputs, so a second `make run`
@@ -21,11 +23,22 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Lighthouse (~200 packages) has its own package.json and lock in
+# bench/lighthouse-npm/, so `make setup` never installs or validates it.
+LIGHTHOUSE := bench/lighthouse-npm/node_modules/.bin/lighthouse
+$(LIGHTHOUSE): bench/lighthouse-npm/package.json bench/lighthouse-npm/package-lock.json
+	npm ci --prefix bench/lighthouse-npm --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(HTMX): node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
-setup: $(VENV)/.installed $(HTMX)
+# Content-hashed copies of static/ (plus .br/.gz) for WhiteNoise; see miafeed/assets.py.
+$(ASSETS): $(VENV)/.installed $(HTMX) $(STATIC_SOURCES)
+	$(BIN)/python -m miafeed.assets static
+
+setup: $(VENV)/.installed $(HTMX) $(ASSETS)
 
 # Create or migrate the database, then load the demo articles if it has none.
 db: setup
@@ -51,5 +64,18 @@ bench-search: setup
 	$(BIN)/python bench/search_bench.py --articles $(or $(ARTICLES),10000)
 	$(BIN)/python bench/related_bench.py --articles $(or $(ARTICLES),10000)
 
+# Lighthouse (mobile) on the home page, an article and a search page, against
+# a gunicorn started for the run (or BASE_URL=http://... for a running one).
+lighthouse: setup $(LIGHTHOUSE)
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python bench/lighthouse.py
+
+# MDN HTTP Observatory grade, scanned locally over HTTPS (needs root: ports 80 and 443).
+observatory: setup
+	bash bench/observatory.sh
+
+# Compressed first-visit weight of an article (HTML + CSS + JS) against the 60 KB budget.
+page-weight: setup
+	$(BIN)/python bench/page_weight.py
+
 clean:
-	rm -rf $(VENV) node_modules static/vendor
+	rm -rf $(VENV) node_modules static/vendor static/dist bench/lighthouse-npm/node_modules
