@@ -36,11 +36,13 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from . import database, web
     from .articles import bp as articles_bp
     from .content import cli as content_cli
+    from . import newsletter
 
     database.init_app(app)
     web.init_app(app)
     content_cli.init_app(app)
     app.register_blueprint(articles_bp)
+    newsletter.init_app(app)
     return app
 
 

@@ -104,3 +104,8 @@ def visible_articles(now: datetime | None = None):
         .where(Article.draft.is_(False), Article.published_at <= (now or utcnow()))
         .order_by(Article.published_at.desc(), Article.id.desc())
     )
+
+
+# The newsletter's tables live with the newsletter; imported here so that
+# `flask db migrate` and db.create_all() see every table.
+from .newsletter.models import OutgoingMail, Subscriber  # noqa: E402,F401
