@@ -120,7 +120,7 @@ def unsubscribe(token: str):
         subscriber = tokens.load_subscriber(tokens.UNSUBSCRIBE, token)
     except tokens.InvalidToken as error:
         return _invalid_link(error)
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD: scanners and previews only look
         return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), done=False)
     if request.form.get("List-Unsubscribe") == "One-Click":
         subscriptions.unsubscribe(subscriber)
