@@ -106,6 +106,7 @@ def visible_articles(now: datetime | None = None):
     )
 
 
-# The newsletter's tables live with the newsletter; imported here so that
-# `flask db migrate` and db.create_all() see every table.
-from .newsletter.models import OutgoingMail, Subscriber  # noqa: E402,F401
+# The newsletter's tables (Subscriber, OutgoingMail) live with the newsletter;
+# imported here so that `flask db migrate` and db.create_all() see every
+# table. A module import, not names, so importing either module first works.
+from .newsletter import models as newsletter_models  # noqa: E402,F401
