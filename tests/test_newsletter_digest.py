@@ -60,6 +60,8 @@ def test_weekly_digest_goes_to_active_weekly_readers_grouped_by_category(smtp_ap
     unsubscribe_url = link(mail, "unsubscribe")
     assert mail["List-Unsubscribe"] == f"<{unsubscribe_url}>"
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    raw = inbox.envelopes[0].content
+    assert f"\r\nList-Unsubscribe: <{unsubscribe_url}>\r\n".encode() in raw  # not folded or encoded
     text = text_part(mail)
     # Newest first, grouped by category: Sleep (newest) holds both sleep articles.
     assert text.index("== Sleep ==") < text.index("Naps help memory") < text.index("Dark rooms and deep sleep")

@@ -20,6 +20,11 @@ from ..models import utcnow
 from . import tokens
 from .models import OutgoingMail, Subscriber
 
+# CRLF line endings, and headers up to RFC 5322's 998 characters: with the
+# default 78, a long List-Unsubscribe URL would be folded into an RFC 2047
+# encoded word that mail providers do not decode.
+MAIL_POLICY = SMTP.clone(max_line_length=998)
+
 # Set after a commit that queued mail; the delivery thread of this process
 # waits on it, so a confirmation leaves within a second instead of a poll.
 mail_queued = threading.Event()
@@ -55,7 +60,7 @@ def build_message(
     to: str, subject: str, text: str, html: str, list_unsubscribe: str | None = None
 ) -> EmailMessage:
     """A multipart/alternative message with the headers every mail needs."""
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
     message["Subject"] = subject
@@ -67,9 +72,18 @@ def build_message(
         # that POSTs List-Unsubscribe=One-Click to this URL.
         message["List-Unsubscribe"] = f"<{list_unsubscribe}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    message.set_content(text, cte=_transfer_encoding(text))
+    message.add_alternative(html, subtype="html", cte=_transfer_encoding(html))
     return message
+
+
+def _transfer_encoding(body: str) -> str:
+    # Plain 7bit when it is ASCII with legal line lengths: the links stay
+    # whole and clickable in an .eml file read as text. Quoted-printable
+    # otherwise (non-ASCII titles), which every mail server accepts.
+    if body.isascii() and all(len(line) <= 998 for line in body.splitlines()):
+        return "7bit"
+    return "quoted-printable"
 
 
 def compose(subscriber: Subscriber, kind: str, subject: str, list_unsubscribe: bool = False, **context) -> dict:

@@ -9,6 +9,8 @@ htmx responseHandling config so the rest of the site keeps htmx's default.
 """
 from __future__ import annotations
 
+from email.utils import parseaddr
+
 from flask import Blueprint, current_app, render_template, request
 
 from ..extensions import csrf, limiter
@@ -141,6 +143,7 @@ def privacy():
         "newsletter/privacy.html",
         notice_minutes=current_app.config["SUBSCRIBE_NOTICE_INTERVAL_MINUTES"],
         confirm_hours=current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"],
+        contact_address=parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1],
     )
 
 
