@@ -14,12 +14,12 @@ import smtplib
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 
 from ..database import write_transaction
 from ..extensions import db
@@ -67,7 +67,7 @@ class OutboxTransport:
     def __exit__(self, *exc_info):
         return False
 
-    def send(self, row: OutgoingMail) -> None:
+    def send(self, row: ClaimedMail) -> None:
         name = f"{row.created_at:%Y%m%dT%H%M%S}-{row.id:08d}-{row.kind}.eml"
         temporary = self.folder / f".{name}.tmp"
         # Written aside and renamed, so a reader of the folder never sees half a mail.
@@ -100,7 +100,7 @@ class SmtpTransport:
             pass
         return False
 
-    def send(self, row: OutgoingMail) -> None:
+    def send(self, row: ClaimedMail) -> None:
         try:
             self.connection.sendmail(self.envelope_from, [row.to_address], row.message.encode("utf-8"))
         except smtplib.SMTPRecipientsRefused as exc:
@@ -121,36 +121,65 @@ def transport_for(app):
     return OutboxTransport(Path(app.instance_path) / "outbox")
 
 
-def _due_condition(now):
-    return or_(
-        (OutgoingMail.status == QUEUED) & (OutgoingMail.next_attempt_at <= now),
-        (OutgoingMail.status == SENDING) & (OutgoingMail.claimed_at < now - STALE_CLAIM),
-    )
+def _due(now):
+    # Both conditions are served by ix_outgoing_mail_due (status, next_attempt_at):
+    # an OR with the stale-claim test would scan every queued message instead.
+    return (OutgoingMail.status == QUEUED, OutgoingMail.next_attempt_at <= now)
 
 
-def claim_batch(size: int) -> list[OutgoingMail]:
+def _stale(now):
+    return (OutgoingMail.status == SENDING, OutgoingMail.claimed_at < now - STALE_CLAIM)
+
+
+@dataclass(frozen=True)
+class ClaimedMail:
+    """A claimed row as plain data, so sending needs no database session."""
+
+    id: int
+    kind: str
+    to_address: str
+    message: str
+    attempts: int
+    created_at: datetime
+
+
+def claim_batch(size: int) -> list[ClaimedMail]:
     """Claim up to `size` due mails for this caller alone and return them."""
     now = utcnow()
-    # A cheap read first: an idle poll must not take SQLite's write lock.
-    if db.session.scalar(select(OutgoingMail.id).where(_due_condition(now)).limit(1)) is None:
-        db.session.rollback()
+    # Cheap reads first: an idle poll must not take SQLite's write lock.
+    stale = db.session.scalar(select(OutgoingMail.id).where(*_stale(now)).limit(1)) is not None
+    due = db.session.scalar(select(OutgoingMail.id).where(*_due(now)).limit(1)) is not None
+    db.session.rollback()
+    if not (stale or due):
         return []
     claim_id = uuid.uuid4().hex
     with write_transaction():
-        due_ids = select(OutgoingMail.id).where(_due_condition(now)).order_by(OutgoingMail.id).limit(size)
+        if stale:  # a process died mid-send: put its mail back in the queue
+            db.session.execute(update(OutgoingMail).where(*_stale(now)).values(status=QUEUED, claimed_by=None))
+        due_ids = list(
+            db.session.scalars(select(OutgoingMail.id).where(*_due(now)).order_by(OutgoingMail.id).limit(size))
+        )
+        # The conditions are repeated in the UPDATE so that, on a database
+        # without SQLite's single writer, a row another claimer took first
+        # is skipped rather than taken twice.
         db.session.execute(
             update(OutgoingMail)
-            .where(OutgoingMail.id.in_(due_ids), _due_condition(now))
+            .where(OutgoingMail.id.in_(due_ids), *_due(now))
             .values(status=SENDING, claimed_by=claim_id, claimed_at=now)
         )
-    return list(db.session.scalars(select(OutgoingMail).where(OutgoingMail.claimed_by == claim_id)).all())
+    columns = [getattr(OutgoingMail, name) for name in ClaimedMail.__dataclass_fields__]
+    rows = db.session.execute(
+        select(*columns).where(OutgoingMail.id.in_(due_ids), OutgoingMail.claimed_by == claim_id).order_by(OutgoingMail.id)
+    ).all()
+    db.session.rollback()
+    return [ClaimedMail(*row) for row in rows]
 
 
 def _retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** (attempts - 1)), LONGEST_RETRY)
 
 
-def deliver_batch(app, rows: list[OutgoingMail]) -> DeliveryReport:
+def deliver_batch(app, rows: list[ClaimedMail]) -> DeliveryReport:
     """Send claimed rows over one connection and record each outcome."""
     report = DeliveryReport()
     outcomes: dict[int, tuple[str, str | None]] = {}
@@ -175,21 +204,41 @@ def deliver_batch(app, rows: list[OutgoingMail]) -> DeliveryReport:
         error = "not attempted: connection lost earlier in the batch"
     now = utcnow()
     max_attempts = int(app.config["MAIL_MAX_ATTEMPTS"])
+    sent, failed, retry = [], [], {}
+    for row in rows:
+        status, message = outcomes.get(row.id, (QUEUED, error))
+        if status == SENT:
+            sent.append(row.id)
+        elif status == FAILED or row.attempts + 1 >= max_attempts:
+            failed.append((row.id, message))
+        else:
+            retry.setdefault(row.attempts + 1, []).append((row.id, message))
+    table = OutgoingMail.__table__
     with write_transaction():
-        for row in rows:
-            status, message = outcomes.get(row.id, (QUEUED, error))
-            values = {"attempts": row.attempts + 1, "claimed_by": None, "last_error": message}
-            if status == SENT:
-                # The text is not kept once sent; see SENT_RETENTION.
-                values.update(status=SENT, sent_at=now, message="", last_error=None)
-                report.sent += 1
-            elif status == FAILED or row.attempts + 1 >= max_attempts:
-                values.update(status=FAILED)
-                report.failed += 1
-            else:
-                values.update(status=QUEUED, next_attempt_at=now + _retry_delay(row.attempts + 1))
-                report.retrying += 1
-            db.session.execute(update(OutgoingMail).where(OutgoingMail.id == row.id).values(**values))
+        if sent:
+            # The text is not kept once sent; see SENT_RETENTION.
+            db.session.execute(
+                table.update().where(table.c.id.in_(sent)).values(
+                    status=SENT, sent_at=now, message="", last_error=None, claimed_by=None,
+                    attempts=table.c.attempts + 1,
+                )
+            )
+        for mail_id, message in failed:
+            db.session.execute(
+                table.update().where(table.c.id == mail_id).values(
+                    status=FAILED, last_error=message, claimed_by=None, attempts=table.c.attempts + 1
+                )
+            )
+        for attempts, items in retry.items():
+            for mail_id, message in items:
+                db.session.execute(
+                    table.update().where(table.c.id == mail_id).values(
+                        status=QUEUED, last_error=message, claimed_by=None, attempts=attempts,
+                        next_attempt_at=now + _retry_delay(attempts),
+                    )
+                )
+    report.sent, report.failed = len(sent), len(failed)
+    report.retrying = sum(len(items) for items in retry.values())
     return report
 
 
