@@ -53,6 +53,9 @@ MAIL_BACKGROUND_DELIVERY = True
 MAIL_POLL_SECONDS = 5
 # A pending or active address gets at most one notice mail per this many minutes.
 SUBSCRIBE_NOTICE_INTERVAL_MINUTES = 5
+# Every accepted sign-up is answered no sooner than this, so the answer's
+# timing cannot tell a new address from a known one.
+SUBSCRIBE_MIN_ANSWER_SECONDS = 0.05
 CONFIRM_TOKEN_MAX_AGE_HOURS = 72
 DIGEST_MAX_ARTICLES = 10
 

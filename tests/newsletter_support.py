@@ -31,6 +31,7 @@ def make_app(tmp_path, **overrides):
         "SITE_URL": SITE,
         "RATELIMIT_ENABLED": False,
         "MAIL_BACKGROUND_DELIVERY": False,
+        "SUBSCRIBE_MIN_ANSWER_SECONDS": 0,  # tests assert behaviour, not timing
         "MAIL_DEFAULT_SENDER": "Mia's Feed <newsletter@miafeed.test>",
     }
     config.update(overrides)

@@ -19,7 +19,8 @@ def sign_up_all(instance: str, database_uri: str, offset: int) -> list[tuple[int
 
     app = create_app(
         {"TESTING": True, "SECRET_KEY": "test-secret-key", "SQLALCHEMY_DATABASE_URI": database_uri,
-         "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "MAIL_BACKGROUND_DELIVERY": False},
+         "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "MAIL_BACKGROUND_DELIVERY": False,
+         "SUBSCRIBE_MIN_ANSWER_SECONDS": 0},
         instance_path=instance,
     )
     client = app.test_client()
