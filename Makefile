@@ -47,3 +47,7 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor
+
+.PHONY: bench-newsletter
+bench-newsletter: setup
+	$(BIN)/python bench/newsletter_digest.py
