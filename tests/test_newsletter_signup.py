@@ -184,3 +184,48 @@ def test_form_with_its_csrf_token_subscribes(client, app):
     response = sign_up(client, "token@example.org", csrf_token=token)
     assert "Check your inbox" in response.get_data(as_text=True)
     assert subscriber(app, "token@example.org").status == "pending"
+
+
+@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
+def test_stale_csrf_token_with_htmx_gets_the_reload_fragment(client, app):
+    client.get("/")
+    response = sign_up(client, "stale@example.org", csrf_token="IjEyMyI.stale.token")
+    assert "Please reload the page" in response.get_data(as_text=True)
+    assert subscriber(app, "stale@example.org") is None
+
+
+def test_consent_source_is_a_local_page_and_never_a_link_token(client, app):
+    sign_up(client, "offsite@example.org", source="https://evil.example/page")
+    sign_up(client, "token@example.org", source="/newsletter/confirm/WzEsIm5vbmNlIl0.abc.def")
+    assert subscriber(app, "offsite@example.org").consent_source == "/"
+    assert subscriber(app, "token@example.org").consent_source == "/newsletter"
+
+
+@pytest.mark.parametrize(
+    "app_config", [{"RATELIMIT_ENABLED": True, "SUBSCRIBE_RATE_LIMIT": "1 per minute", "PROXY_HOPS": 1}]
+)
+def test_behind_a_proxy_the_limit_counts_each_reader_separately(client):
+    def from_reader(address, email):
+        return client.post(
+            "/newsletter/subscribe", data={"email": email, "frequency": "weekly"},
+            headers={"HX-Request": "true", "X-Forwarded-For": address},
+        ).get_data(as_text=True)
+
+    assert "Check your inbox" in from_reader("203.0.113.1", "a@example.org")
+    assert "Check your inbox" in from_reader("203.0.113.2", "b@example.org")
+    assert "Too many sign-up attempts" in from_reader("203.0.113.1", "c@example.org")
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "SUBSCRIBE_RATE_LIMIT": "1 per minute"}])
+def test_without_proxy_hops_a_forwarded_header_cannot_dodge_the_limit(client):
+    for number, address in enumerate(("203.0.113.1", "203.0.113.2")):
+        page = client.post(
+            "/newsletter/subscribe", data={"email": f"x{number}@example.org", "frequency": "weekly"},
+            headers={"HX-Request": "true", "X-Forwarded-For": address},
+        ).get_data(as_text=True)
+    assert "Too many sign-up attempts" in page
+
+
+def test_health_check_reports_the_mail_queue(client):
+    body = client.get("/healthz").get_json()
+    assert body["checks"]["mail_queue"] == "ok"

@@ -35,7 +35,8 @@ def normalize_email(raw: str) -> str:
 def _source_page(value: str | None) -> str:
     # Only a local path is kept as "the page the consent came from".
     if value and value.startswith("/") and not value.startswith("//") and len(value) <= 300:
-        return value
+        # The form on a link page would otherwise record the link's token.
+        return "/newsletter" if value.startswith("/newsletter/") else value
     return "/"
 
 
