@@ -22,7 +22,7 @@ def init_app(app) -> None:
     cli.init_app(app)
 
     def new_subscribe_form():
-        # The sign-up partial is on pages whose views know nothing about it.
+        """A blank sign-up form for the partial on pages whose views know nothing about it."""
         return SubscribeForm(formdata=None)
 
     app.jinja_env.globals["new_subscribe_form"] = new_subscribe_form

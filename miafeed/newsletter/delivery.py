@@ -39,6 +39,8 @@ SENT_RETENTION = timedelta(days=30)
 
 @dataclass
 class DeliveryReport:
+    """How many mails one delivery run sent, left for a retry, or gave up on."""
+
     sent: int = 0
     retrying: int = 0
     failed: int = 0
@@ -68,6 +70,7 @@ class OutboxTransport:
         return False
 
     def send(self, row: ClaimedMail) -> None:
+        """Write one mail as instance/outbox/<time>-<id>-<kind>.eml."""
         name = f"{row.created_at:%Y%m%dT%H%M%S}-{row.id:08d}-{row.kind}.eml"
         temporary = self.folder / f".{name}.tmp"
         # Written aside and renamed, so a reader of the folder never sees half a mail.
@@ -101,6 +104,7 @@ class SmtpTransport:
         return False
 
     def send(self, row: ClaimedMail) -> None:
+        """Send one mail; PermanentFailure for a 5xx refusal, other errors to retry."""
         try:
             self.connection.sendmail(self.envelope_from, [row.to_address], row.message.encode("utf-8"))
         except smtplib.SMTPRecipientsRefused as exc:
@@ -289,10 +293,12 @@ class BackgroundDelivery:
         self.thread = threading.Thread(target=self._run, name="miafeed-mail-delivery", daemon=True)
 
     def start(self) -> "BackgroundDelivery":
+        """Start the thread; returns self."""
         self.thread.start()
         return self
 
     def stop(self, timeout: float = 5) -> None:
+        """Ask the thread to finish its current batch and end."""
         self.stopping.set()
         mail_queued.set()
         self.thread.join(timeout)

@@ -43,6 +43,8 @@ def period_key(frequency: str, now: datetime) -> str:
 
 @dataclass
 class DigestSummary:
+    """What a `digest send` run did, for its summary line."""
+
     sent: int = 0
     skipped: int = 0  # nothing new for them: nobody gets an empty digest
     failed: int = 0

@@ -44,6 +44,7 @@ class FrequencyField(RadioField):
     """Radio buttons for daily/weekly/monthly with an error a reader understands."""
 
     def pre_validate(self, form) -> None:
+        """Refuse anything but daily, weekly or monthly."""
         if self.data not in FREQUENCIES:
             raise ValidationError("Choose daily, weekly or monthly.")
 
@@ -62,6 +63,7 @@ class SubscribeForm(FlaskForm):
     source = HiddenField()
 
     def validate_email(self, field) -> None:
+        """Normalize the address, or explain beside the field what is wrong."""
         try:
             field.data = normalize_email(field.data or "")
         except ValueError as exc:

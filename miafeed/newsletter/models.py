@@ -27,6 +27,8 @@ def new_nonce() -> str:
 
 
 class Subscriber(db.Model):
+    """One address on the list, with its frequency, status and consent."""
+
     __tablename__ = "subscribers"
     __table_args__ = (
         # `digest send` walks "active subscribers of one frequency" in id order.
