@@ -180,3 +180,24 @@ def test_period_keys_name_the_day_the_iso_week_and_the_month():
     assert digests.period_key("daily", moment) == "daily:2026-11-25"
     assert digests.period_key("weekly", moment) == "weekly:2026-W48"
     assert digests.period_key("monthly", moment) == "monthly:2026-11"
+
+
+def test_a_digest_that_cannot_be_composed_is_counted_as_failed_and_the_rest_still_go(app, runner, articles, monkeypatch):
+    with app.app_context():
+        import_content(articles.root)
+    add_subscriber(app, "broken@example.org")
+    add_subscriber(app, "fine@example.org")
+    real_compose = digests.compose_digest
+
+    def compose_or_break(subscriber, frequency, groups):
+        if subscriber.email == "broken@example.org":
+            raise RuntimeError("template exploded")
+        return real_compose(subscriber, frequency, groups)
+
+    monkeypatch.setattr(digests, "compose_digest", compose_or_break)
+    result = runner.invoke(args=["digest", "send", "--frequency", "weekly"])
+    assert result.exit_code == 1
+    assert "Digest weekly: 1 sent, 0 skipped, 1 failed." in result.output
+    assert [m.kind for m in queued_mail(app, "fine@example.org")] == ["digest"]
+    # Not marked as sent: the next run tries the failed reader again.
+    assert subscriber(app, "broken@example.org").last_digest_period is None

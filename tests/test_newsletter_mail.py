@@ -121,3 +121,28 @@ def test_background_thread_delivers_a_confirmation_within_seconds(smtp_app):
     finally:
         worker.stop()
     assert len(inbox.to("quick@example.org")) == 1
+
+
+def test_smtp_login_with_username_and_password(tmp_path):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from newsletter_support import Inbox
+
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"mia" and auth_data.password == b"s3cret")
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False)
+    controller.start()
+    try:
+        app = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USERNAME="mia", MAIL_PASSWORD="s3cret")
+        sign_up(app.test_client(), "login@example.org")
+        assert deliver(app).sent == 1
+    finally:
+        controller.stop()
+    assert logins == [(b"mia", b"s3cret")]
+    assert len(inbox.to("login@example.org")) == 1
