@@ -79,3 +79,7 @@ page-weight: setup
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/dist bench/lighthouse-npm/node_modules
+
+.PHONY: bench-newsletter
+bench-newsletter: setup
+	$(BIN)/python bench/newsletter_digest.py

@@ -18,3 +18,15 @@ timeout = 30
 graceful_timeout = 20
 # Behind a proxy, trust X-Forwarded-* only from it (see README, Deployment).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Start this worker's mail delivery thread (see miafeed/newsletter/delivery.py).
+
+    Here and not in create_app, so CLI commands and tests never start one.
+    Rows are claimed atomically, so several workers draining the same queue
+    never send a mail twice.
+    """
+    from miafeed.newsletter.delivery import start_background_delivery
+
+    start_background_delivery(worker.wsgi)

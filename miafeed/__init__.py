@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .articles import bp as articles_bp
     from .content import cli as content_cli
     from .feeds import bp as feeds_bp
+    from . import newsletter, search
 
     database.init_app(app)
     web.init_app(app)
@@ -47,10 +48,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     content_cli.init_app(app)
     app.register_blueprint(articles_bp)
     app.register_blueprint(feeds_bp)
-
-    from . import search
-
     search.init_app(app)
+    newsletter.init_app(app)
     return app
 
 

@@ -33,3 +33,38 @@ ARTICLES_PER_PAGE = 12
 WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session cookie
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Newsletter (see README, Newsletter) ---
+# SMTP delivery when MAIL_SERVER is set; otherwise each mail is written as an
+# .eml file into instance/outbox/.
+MAIL_SERVER = None
+MAIL_PORT = 587
+MAIL_USE_TLS = False  # STARTTLS after connecting
+MAIL_USE_SSL = False  # TLS from the first byte (usually port 465)
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+MAIL_DEFAULT_SENDER = "Mia's Feed <newsletter@localhost>"
+MAIL_TIMEOUT_SECONDS = 20
+MAIL_BATCH_SIZE = 50
+MAIL_MAX_ATTEMPTS = 8
+# gunicorn workers run a small delivery thread that polls this often (and is
+# woken at once by a sign-up in the same worker).
+MAIL_BACKGROUND_DELIVERY = True
+MAIL_POLL_SECONDS = 5
+# A pending or active address gets at most one notice mail per this many minutes.
+SUBSCRIBE_NOTICE_INTERVAL_MINUTES = 5
+# Every accepted sign-up is answered no sooner than this, so the answer's
+# timing cannot tell a new address from a known one.
+SUBSCRIBE_MIN_ANSWER_SECONDS = 0.05
+CONFIRM_TOKEN_MAX_AGE_HOURS = 72
+DIGEST_MAX_ARTICLES = 10
+
+# Flask-Limiter. memory:// counts per process; several workers or hosts
+# should share redis://host:6379 so the limit holds across them.
+SUBSCRIBE_RATE_LIMIT = "5 per minute; 50 per day"
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_ENABLED = True
+RATELIMIT_HEADERS_ENABLED = True
+# How many reverse proxies in front of the app set X-Forwarded-For/-Proto.
+# 0 (default) trusts none, so a client cannot fake its address.
+PROXY_HOPS = 0

@@ -68,3 +68,19 @@ def write_transaction():
     except BaseException:
         session.rollback()
         raise
+
+
+def insert_ignoring_conflicts(table, values: dict, conflict_columns: list[str]):
+    """An INSERT that does nothing when a unique column already holds the value.
+
+    Used instead of check-then-insert, which loses to a concurrent insert.
+    SQLite and PostgreSQL both spell it ON CONFLICT DO NOTHING; the dialect
+    decides which SQLAlchemy construct builds it.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+    return db.session.execute(statement)

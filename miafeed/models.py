@@ -126,3 +126,9 @@ def visible_articles(now: datetime | None = None):
         .where(Article.draft.is_(False), Article.published_at <= (now or utcnow()))
         .order_by(Article.published_at.desc(), Article.id.desc())
     )
+
+
+# The newsletter's tables (Subscriber, OutgoingMail) live with the newsletter;
+# imported here so that `flask db migrate` and db.create_all() see every
+# table. A module import, not names, so importing either module first works.
+from .newsletter import models as newsletter_models  # noqa: E402,F401

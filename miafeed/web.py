@@ -45,6 +45,13 @@ def format_date(value: datetime) -> str:
 
 
 def init_app(app) -> None:
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:
+        # Trust X-Forwarded-For/-Proto from exactly this many proxies, so the
+        # rate limiter sees the reader's address and not the proxy's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.jinja_env.filters["long_date"] = format_date
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
 
@@ -71,7 +78,15 @@ def init_app(app) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):
-        return render_template("errors/error.html", error=error, csrf=True), 400
+        # htmx 2 does not swap a 400, so an htmx form would just do nothing:
+        # it gets a 200 fragment, swapped where the form was, that asks the
+        # reader to reload (the page holds an expired or missing token).
+        if wants_fragment():
+            response = make_response(render_template("partials/_reload_notice.html"), 200)
+        else:
+            response = make_response(render_template("errors/error.html", error=error, csrf=True), 400)
+        response.vary.add("HX-Request")
+        return response
 
     @app.errorhandler(500)
     def _server_error(error):

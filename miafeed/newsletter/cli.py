@@ -1,0 +1,80 @@
+"""CLI groups: `mail deliver`, `digest send`, `subscribers export|delete`."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from . import subscriptions
+from .delivery import deliver_due
+from .digests import send_digests
+from .models import FREQUENCIES
+
+mail_cli = AppGroup("mail", help="The outgoing mail queue.")
+digest_cli = AppGroup("digest", help="Newsletter digests (run from cron).")
+subscribers_cli = AppGroup("subscribers", help="A subscriber's data: export or erase.")
+
+
+@mail_cli.command("deliver")
+@click.option("--limit", type=click.IntRange(min=1), help="Send at most this many mails.")
+def deliver_command(limit: int | None) -> None:
+    """Send every queued mail that is due (SMTP, or instance/outbox/)."""
+    report = deliver_due(current_app._get_current_object(), limit=limit)
+    click.echo(f"Mail: {report.sent} sent, {report.retrying} to retry later, {report.failed} failed.")
+
+
+@digest_cli.command("send")
+@click.option("--frequency", type=click.Choice(FREQUENCIES), required=True)
+@click.option("--dry-run", is_flag=True, help="Print who would get how many articles; send nothing.")
+def digest_send_command(frequency: str, dry_run: bool) -> None:
+    """Queue this period's digest for every active FREQUENCY subscriber."""
+    # click shows the bar only on a terminal; cron's log gets the summary line alone.
+    with click.progressbar(length=_count_due(frequency), label=f"{frequency} digest", file=sys.stderr) as bar:
+        summary = send_digests(frequency, dry_run=dry_run, on_progress=bar.update)
+    if dry_run:
+        for email, count in summary.planned:
+            click.echo(f"would send {email}: {count} article(s)")
+        click.echo(f"Dry run, {frequency}: {summary.sent} would be sent, {summary.skipped} skipped (nothing new).")
+        return
+    click.echo(f"Digest {frequency}: {summary.sent} sent, {summary.skipped} skipped, {summary.failed} failed.")
+    if summary.failed:
+        raise SystemExit(1)
+
+
+def _count_due(frequency: str) -> int:
+    from .digests import _pending_ids, period_key
+    from ..models import utcnow
+
+    return len(_pending_ids(frequency, period_key(frequency, utcnow())))
+
+
+def _find_or_exit(email: str):
+    subscriber = subscriptions.find_by_email(email)
+    if subscriber is None:
+        click.secho(f"No subscriber with the address {email!r}; nothing done.", fg="red", err=True)
+        raise SystemExit(1)
+    return subscriber
+
+
+@subscribers_cli.command("export")
+@click.argument("email")
+def export_command(email: str) -> None:
+    """Print everything stored about EMAIL as JSON."""
+    click.echo(json.dumps(subscriptions.export(_find_or_exit(email)), indent=2))
+
+
+@subscribers_cli.command("delete")
+@click.argument("email")
+def delete_command(email: str) -> None:
+    """Erase EMAIL and every mail queued to it."""
+    subscriptions.erase(_find_or_exit(email))
+    click.echo(f"Erased {email} and any mail queued to it.")
+
+
+def init_app(app) -> None:
+    """Register the newsletter's CLI groups."""
+    for group in (mail_cli, digest_cli, subscribers_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,91 @@
+"""Tables for the newsletter: subscribers and the outgoing mail queue.
+
+A subscriber row holds only what the newsletter needs (see /privacy):
+the address, the chosen frequency, the status and its times, the consent
+given, and a few bookkeeping fields that make mail safe to send (the token
+nonce, when the last notice went out, which digest period was sent last).
+No IP address, no user agent, no tracking.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..models import utcnow
+
+FREQUENCIES = ("daily", "weekly", "monthly")
+PENDING, ACTIVE, UNSUBSCRIBED = "pending", "active", "unsubscribed"
+
+
+def new_nonce() -> str:
+    """A fresh random nonce; every emailed link carries the current one."""
+    return secrets.token_urlsafe(12)
+
+
+class Subscriber(db.Model):
+    """One address on the list, with its frequency, status and consent."""
+
+    __tablename__ = "subscribers"
+    __table_args__ = (
+        # `digest send` walks "active subscribers of one frequency" in id order.
+        Index("ix_subscribers_digest", "status", "frequency", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased after email-validator's normalization, so
+    # Mia@Example.org and mia@example.org are one subscriber.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    frequency: Mapped[str] = mapped_column(String(10), default="weekly")
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The consent given: which wording the reader saw and on which page.
+    consent_version: Mapped[str] = mapped_column(String(40), default="")
+    consent_source: Mapped[str] = mapped_column(String(300), default="")
+    # Changing the nonce revokes every link mailed before (erase, resubscribe).
+    token_nonce: Mapped[str] = mapped_column(String(32), default=new_nonce)
+    # When the last confirmation or "already subscribed" mail was queued, so the
+    # form cannot be used to flood someone's inbox.
+    last_notice_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Digest bookkeeping: the period key of the last digest (e.g. "weekly:2026-W48")
+    # makes `digest send` exactly-once; the time is where the next one starts.
+    last_digest_period: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    last_digest_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    def __repr__(self) -> str:
+        return f"<Subscriber {self.id} {self.status}>"
+
+
+QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+
+
+class OutgoingMail(db.Model):
+    """One email, written in the same transaction as the change that causes it."""
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (Index("ix_outgoing_mail_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))  # confirm, already_subscribed, digest
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text)  # the whole RFC 5322 message
+    status: Mapped[str] = mapped_column(String(10), default=QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    def __repr__(self) -> str:
+        return f"<OutgoingMail {self.id} {self.kind} {self.status}>"

@@ -1,0 +1,160 @@
+"""What happens to a subscriber: sign-up, confirm, unsubscribe, erase.
+
+Every change runs in one write transaction together with the mail it
+causes (see database.write_transaction and mail.queue).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, or_, select
+
+from ..database import insert_ignoring_conflicts, write_transaction
+from ..extensions import db
+from ..models import utcnow
+from . import mail
+from .models import ACTIVE, PENDING, UNSUBSCRIBED, OutgoingMail, Subscriber, new_nonce
+
+# Bump when the sign-up wording changes; stored with each consent.
+CONSENT_VERSION = "2026-11-signup-v1"
+
+
+def subscribe(email: str, frequency: str, source: str) -> None:
+    """Sign an (already validated and normalized) address up.
+
+    Deliberately returns nothing: the caller answers every address the same
+    way. Each branch does the same work (one insert-or-ignore, one select,
+    one update, one composed mail that is queued or skipped) so the answer
+    takes the same time whatever state the address was in:
+    new -> pending + confirmation; pending -> confirmation again (at most once
+    per SUBSCRIBE_NOTICE_INTERVAL_MINUTES); active -> "already subscribed"
+    mail (same limit); unsubscribed -> pending again + confirmation.
+    """
+    now = utcnow()
+    interval = timedelta(minutes=int(current_app.config["SUBSCRIBE_NOTICE_INTERVAL_MINUTES"]))
+    with write_transaction():
+        inserted = insert_ignoring_conflicts(
+            Subscriber.__table__,
+            {
+                "email": email,
+                "frequency": frequency,
+                "status": PENDING,
+                "created_at": now,
+                "consent_version": CONSENT_VERSION,
+                "consent_source": source,
+                "token_nonce": new_nonce(),
+            },
+            ["email"],
+        ).rowcount
+        subscriber = db.session.scalar(select(Subscriber).where(Subscriber.email == email))
+        recently_told = subscriber.last_notice_at is not None and now - subscriber.last_notice_at < interval
+        send = True
+        if inserted:
+            pass
+        elif subscriber.status == PENDING:
+            subscriber.frequency = frequency
+            subscriber.consent_version, subscriber.consent_source = CONSENT_VERSION, source
+            send = not recently_told
+        elif subscriber.status == ACTIVE:
+            # The frequency of a confirmed reader changes only through their
+            # own preferences link, never through a form anyone can post.
+            send = not recently_told
+        else:  # unsubscribed: start over, and revoke the old links
+            subscriber.status = PENDING
+            subscriber.frequency = frequency
+            subscriber.consent_version, subscriber.consent_source = CONSENT_VERSION, source
+            subscriber.token_nonce = new_nonce()
+        row = mail.compose_already_subscribed(subscriber) if subscriber.status == ACTIVE else mail.compose_confirmation(subscriber)
+        if send:
+            subscriber.last_notice_at = now
+            mail.queue([row])
+    if send:
+        mail.mail_queued.set()
+
+
+def confirm(subscriber: Subscriber) -> bool:
+    """Make a pending subscriber active. False if they were not pending."""
+    with write_transaction():
+        db.session.refresh(subscriber)
+        if subscriber.status != PENDING:
+            return False
+        subscriber.status = ACTIVE
+        subscriber.confirmed_at = utcnow()
+    return True
+
+
+def unsubscribe(subscriber: Subscriber) -> None:
+    """Stop all mail to this subscriber at once, including mail already queued."""
+    with write_transaction():
+        db.session.refresh(subscriber)
+        if subscriber.status != UNSUBSCRIBED:
+            subscriber.status = UNSUBSCRIBED
+            subscriber.unsubscribed_at = utcnow()
+        _drop_queued_mail(subscriber)
+
+
+def resubscribe(subscriber: Subscriber) -> None:
+    """Undo an unsubscribe made from one of the reader's own links."""
+    with write_transaction():
+        db.session.refresh(subscriber)
+        subscriber.status = ACTIVE
+        subscriber.confirmed_at = subscriber.confirmed_at or utcnow()
+
+
+def change_frequency(subscriber: Subscriber, frequency: str) -> None:
+    """Set how often the digest comes; the next digest follows it."""
+    with write_transaction():
+        db.session.refresh(subscriber)
+        subscriber.frequency = frequency
+
+
+def find_by_email(email: str) -> Subscriber | None:
+    """The subscriber with this address (compared lower-cased), or None."""
+    return db.session.scalar(select(Subscriber).where(Subscriber.email == email.strip().lower()))
+
+
+def export(subscriber: Subscriber) -> dict:
+    """Everything stored about one subscriber, for a data-access request."""
+    queued = db.session.scalars(
+        select(OutgoingMail).where(OutgoingMail.subscriber_id == subscriber.id).order_by(OutgoingMail.id)
+    ).all()
+
+    def when(value):
+        return value.isoformat() + "Z" if value else None
+
+    return {
+        "email": subscriber.email,
+        "status": subscriber.status,
+        "frequency": subscriber.frequency,
+        "created_at": when(subscriber.created_at),
+        "confirmed_at": when(subscriber.confirmed_at),
+        "unsubscribed_at": when(subscriber.unsubscribed_at),
+        "consent": {"version": subscriber.consent_version, "source_page": subscriber.consent_source},
+        "last_notice_at": when(subscriber.last_notice_at),
+        "last_digest_at": when(subscriber.last_digest_at),
+        "last_digest_period": subscriber.last_digest_period,
+        "mail": [
+            {"kind": row.kind, "subject": row.subject, "status": row.status,
+             "created_at": when(row.created_at), "sent_at": when(row.sent_at)}
+            for row in queued
+        ],
+    }
+
+
+def erase(subscriber: Subscriber) -> None:
+    """Delete the subscriber and every mail to them, queued or kept."""
+    with write_transaction():
+        db.session.execute(
+            delete(OutgoingMail).where(
+                or_(OutgoingMail.subscriber_id == subscriber.id, OutgoingMail.to_address == subscriber.email)
+            )
+        )
+        db.session.execute(delete(Subscriber).where(Subscriber.id == subscriber.id))
+    db.session.expunge_all()
+
+
+def _drop_queued_mail(subscriber: Subscriber) -> None:
+    db.session.execute(
+        delete(OutgoingMail).where(OutgoingMail.subscriber_id == subscriber.id, OutgoingMail.status == "queued")
+    )

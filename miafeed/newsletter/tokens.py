@@ -1,0 +1,63 @@
+"""Signed tokens for the links in newsletter mail.
+
+Each purpose has its own salt, so an unsubscribe token cannot be replayed as
+a confirmation. A token carries the subscriber's id and their current nonce,
+never the address: a forwarded mail reveals nothing, and resetting the nonce
+(erase, resubscribe) revokes every link mailed before.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ..extensions import db
+from .models import Subscriber
+
+CONFIRM, PREFERENCES, UNSUBSCRIBE = "confirm", "preferences", "unsubscribe"
+_PURPOSES = (CONFIRM, PREFERENCES, UNSUBSCRIBE)
+
+
+class InvalidToken(Exception):
+    """The link is malformed, tampered with, expired or revoked.
+
+    `reason` is "bad", "expired" or "revoked"; the page chosen for each
+    says what the reader can do next.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    if purpose not in _PURPOSES:
+        raise ValueError(f"unknown token purpose {purpose!r}")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"miafeed.newsletter.{purpose}")
+
+
+def make_token(purpose: str, subscriber: Subscriber) -> str:
+    """A URL-safe signed token for one purpose and one subscriber."""
+    return _serializer(purpose).dumps([subscriber.id, subscriber.token_nonce])
+
+
+def load_subscriber(purpose: str, token: str) -> Subscriber:
+    """The subscriber a token points to, or InvalidToken.
+
+    Confirmation tokens expire after CONFIRM_TOKEN_MAX_AGE_HOURS; the others
+    live until the nonce changes.
+    """
+    max_age = None
+    if purpose == CONFIRM:
+        max_age = int(current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"]) * 3600
+    try:
+        payload = _serializer(purpose).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise InvalidToken("expired") from None
+    except BadSignature:
+        raise InvalidToken("bad") from None
+    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)):
+        raise InvalidToken("bad")
+    subscriber = db.session.get(Subscriber, payload[0])
+    if subscriber is None or subscriber.token_nonce != payload[1]:
+        raise InvalidToken("revoked")
+    return subscriber

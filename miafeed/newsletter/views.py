@@ -1,0 +1,161 @@
+"""Routes: sign-up, confirm, preferences, unsubscribe, and /privacy.
+
+Status codes for htmx: htmx 2 does not swap 4xx/5xx answers by default, and
+a reader needs to see why the form did not work. So an htmx request gets
+200 with the fragment to show (the form with its errors, the rate-limit or
+reload notice), while a plain form post gets the honest status (422, 429,
+400) with the same text in a full page. We chose this over a global
+htmx responseHandling config so the rest of the site keeps htmx's default.
+"""
+from __future__ import annotations
+
+import time
+from email.utils import parseaddr
+
+from flask import Blueprint, current_app, render_template, request
+
+from ..extensions import csrf, limiter
+from ..web import render_page_or_fragment, wants_fragment
+from . import subscriptions, tokens
+from .forms import ButtonForm, PreferencesForm, SubscribeForm
+from .mail import external_url
+from .models import ACTIVE, PENDING, UNSUBSCRIBED
+
+bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
+
+
+def _subscribe_rate_limit() -> str:
+    return current_app.config["SUBSCRIBE_RATE_LIMIT"]
+
+
+def _status(html_status: int) -> int:
+    # See the module docstring: htmx swaps only 2xx by default.
+    return 200 if wants_fragment() else html_status
+
+
+@bp.get("/subscribe")
+def subscribe_page():
+    """The sign-up form as a page of its own (links from invalid-link pages)."""
+    return render_template("newsletter/subscribe.html", subscribe_form=SubscribeForm(formdata=None))
+
+
+@bp.post("/subscribe")
+@limiter.limit(_subscribe_rate_limit, methods=["POST"])
+def subscribe():
+    """Validate the form; answer every valid address with the same bytes."""
+    form = SubscribeForm()
+    if not form.validate_on_submit():
+        return render_page_or_fragment(
+            "newsletter/subscribe.html", "newsletter/_subscribe_form.html", _status(422), subscribe_form=form
+        )
+    started = time.monotonic()
+    if not form.is_bot:  # a filled honeypot gets the same answer and no mail
+        subscriptions.subscribe(form.email.data, form.frequency.data, form.source_page)
+    response = render_page_or_fragment("newsletter/subscribe.html", "newsletter/_subscribe_done.html", done=True)
+    # subscribe() does the same work for every state, but inserting a new
+    # row still costs a millisecond or two more than updating one (see
+    # bench/newsletter_digest.py). Answering no sooner than a fixed floor
+    # hides that difference, and the timing of the honeypot path too.
+    floor = float(current_app.config["SUBSCRIBE_MIN_ANSWER_SECONDS"])
+    remaining = floor - (time.monotonic() - started)
+    if remaining > 0:
+        time.sleep(remaining)
+    return response
+
+
+@bp.errorhandler(429)
+def rate_limited(error):
+    """Too many sign-ups from one address: say so, in words, with the form."""
+    form = SubscribeForm(formdata=None)
+    notice = "Too many sign-up attempts from your network. Please wait a minute and try again."
+    # Flask-Limiter adds Retry-After and the X-RateLimit headers itself.
+    return render_page_or_fragment(
+        "newsletter/subscribe.html", "newsletter/_subscribe_form.html", _status(429),
+        subscribe_form=form, form_notice=notice,
+    )
+
+
+def _invalid_link(error: tokens.InvalidToken):
+    status = 400 if error.reason == "bad" else 410
+    return (
+        render_template("newsletter/invalid_link.html", reason=error.reason, subscribe_form=SubscribeForm(formdata=None)),
+        status,
+    )
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    """GET shows a button (mail scanners follow links); only POST confirms."""
+    try:
+        subscriber = tokens.load_subscriber(tokens.CONFIRM, token)
+    except tokens.InvalidToken as error:
+        return _invalid_link(error)
+    if subscriber.status == UNSUBSCRIBED:
+        return _invalid_link(tokens.InvalidToken("revoked"))
+    form = ButtonForm()
+    if request.method == "POST" and form.validate_on_submit():
+        subscriptions.confirm(subscriber)
+    preferences_url = external_url("newsletter.preferences", token=tokens.make_token(tokens.PREFERENCES, subscriber))
+    return render_template("newsletter/confirm.html", subscriber=subscriber, form=form, preferences_url=preferences_url)
+
+
+@bp.route("/preferences/<token>", methods=["GET", "POST"])
+def preferences(token: str):
+    """Change the frequency, unsubscribe, or come back after unsubscribing."""
+    try:
+        subscriber = tokens.load_subscriber(tokens.PREFERENCES, token)
+    except tokens.InvalidToken as error:
+        return _invalid_link(error)
+    form = PreferencesForm(frequency=subscriber.frequency)
+    message = None
+    if request.method == "POST" and form.validate_on_submit():
+        action = request.form.get("action")
+        if action == "unsubscribe":
+            subscriptions.unsubscribe(subscriber)
+            message = "You are unsubscribed. We will not send you any more mail."
+        elif action == "resubscribe":
+            subscriptions.resubscribe(subscriber)
+            message = f"Welcome back. You will get the {subscriber.frequency} digest again."
+        else:
+            subscriptions.change_frequency(subscriber, form.frequency.data)
+            message = f"Saved. You will get the {form.frequency.data} digest."
+    return render_template(
+        "newsletter/preferences.html", subscriber=subscriber, form=form, message=message,
+        unsubscribe_token=tokens.make_token(tokens.UNSUBSCRIBE, subscriber),
+    )
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the token authenticates; RFC 8058 one-click POSTs come without cookies
+def unsubscribe(token: str):
+    """GET shows a button; POST unsubscribes (or undoes); one-click per RFC 8058."""
+    try:
+        subscriber = tokens.load_subscriber(tokens.UNSUBSCRIBE, token)
+    except tokens.InvalidToken as error:
+        return _invalid_link(error)
+    if request.method != "POST":  # GET and HEAD: scanners and previews only look
+        return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), done=False)
+    if request.form.get("List-Unsubscribe") == "One-Click":
+        subscriptions.unsubscribe(subscriber)
+        return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), done=True)
+    # The button on our own page still carries a CSRF token, like every form.
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
+    if request.form.get("action") == "undo":
+        subscriptions.resubscribe(subscriber)
+        return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), undone=True)
+    subscriptions.unsubscribe(subscriber)
+    return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), done=True)
+
+
+def privacy():
+    """/privacy: what is stored about subscribers and how to have it removed."""
+    return render_template(
+        "newsletter/privacy.html",
+        notice_minutes=current_app.config["SUBSCRIBE_NOTICE_INTERVAL_MINUTES"],
+        confirm_hours=current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"],
+        contact_address=parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1],
+    )
+
+
+STATUS_WORDS = {PENDING: "waiting for confirmation", ACTIVE: "subscribed", UNSUBSCRIBED: "unsubscribed"}
