@@ -8,7 +8,7 @@ HTMX := static/vendor/htmx.min.js
 ASSETS := static/dist/manifest.json
 STATIC_SOURCES := $(shell find static -type f -not -path 'static/dist/*' 2>/dev/null)
 
-.PHONY: run test setup db content bench reindex clean lighthouse page-weight observatory
+.PHONY: run test setup db content bench clean lighthouse page-weight observatory
 .DEFAULT_GOAL := run
 
 # Each step leaves a stamp newer than its inputs, so a second `make run`
@@ -40,11 +40,12 @@ $(ASSETS): $(VENV)/.installed $(HTMX) $(STATIC_SOURCES)
 
 setup: $(VENV)/.installed $(HTMX) $(ASSETS)
 
-# Create or migrate the database, then load the demo articles if it has none.
+# Create or migrate the database, load the demo articles if it has none, and
+# build the search index (with the related picks) if it is missing or behind.
 db: setup
 	$(FLASK) db upgrade heads
 	$(FLASK) content import content --if-empty
-	@if $(FLASK) --help 2>/dev/null | grep -q '^  search'; then $(FLASK) search ensure; fi
+	$(FLASK) search ensure
 
 content: setup
 	$(FLASK) content import content
