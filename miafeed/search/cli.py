@@ -67,4 +67,5 @@ def ensure_command() -> None:
 
 
 def init_app(app) -> None:
+    """Add the `search` command group to `flask`."""
     app.cli.add_command(search_cli)

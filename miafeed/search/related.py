@@ -10,7 +10,6 @@ understands ("Shares: CBT, chronic pain", "Also about sleep", "More in Sleep").
 """
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -61,6 +60,8 @@ class _Info:
 
 @dataclass
 class Pick:
+    """One computed pick, before it is stored as a RelatedPick row."""
+
     related_id: int
     score: float
     kind: str
@@ -95,8 +96,7 @@ class _Corpus:
         self.latest_by_category: dict[int, list[int]] = {}
         for info in visible:
             self.latest_by_category.setdefault(info.category_id, []).append(info.id)
-        newest = visible[0].published_at if visible else now
-        self.newest = newest
+        self.newest = visible[0].published_at if visible else now
 
 
 def _key_text(info: _Info, body: str) -> str:
