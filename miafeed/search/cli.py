@@ -11,23 +11,28 @@ from . import indexing, related
 search_cli = AppGroup("search", help="Build and check the full-text search index.")
 
 
-def _rebuild_with_progress(procs: int | None) -> indexing.RebuildReport:
+def _with_progress(label: str, work):
+    """Run work(progress) with a progress bar when stdout is a terminal."""
     if not sys.stdout.isatty():
-        return indexing.rebuild(procs=procs)
+        return work(None)
     bar = None
 
     def progress(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = click.progressbar(length=max(total, 1), label="Indexing articles", show_eta=True, show_pos=True)
+            bar = click.progressbar(length=max(total, 1), label=label, show_eta=True, show_pos=True)
             bar.__enter__()
         bar.update(done - bar.pos)
 
     try:
-        return indexing.rebuild(progress=progress, procs=procs)
+        return work(progress)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+
+
+def _rebuild_with_progress(procs: int | None) -> indexing.RebuildReport:
+    return _with_progress("Indexing articles", lambda progress: indexing.rebuild(progress=progress, procs=procs))
 
 
 @search_cli.command("reindex")
@@ -45,7 +50,7 @@ def reindex_command(procs: int | None) -> None:
 
 
 def _recompute_related() -> None:
-    count = related.recompute()
+    count = _with_progress("Related articles ", lambda progress: related.recompute(progress=progress))
     click.echo(f"Computed related articles for {count} articles in {related.recompute.last_seconds:.1f}s.")
 
 
@@ -62,4 +67,5 @@ def ensure_command() -> None:
 
 
 def init_app(app) -> None:
+    """Add the `search` command group to `flask`."""
     app.cli.add_command(search_cli)

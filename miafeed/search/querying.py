@@ -52,6 +52,8 @@ _ANALYZER = text_analyzer()
 
 @dataclass
 class SearchHit:
+    """One result: the article, and its title and snippet with <mark>s (safe HTML)."""
+
     article: Article
     title_html: Markup
     snippet_html: Markup
@@ -59,6 +61,8 @@ class SearchHit:
 
 @dataclass
 class Facet:
+    """A category among the matches, with how many matched in it."""
+
     slug: str
     name: str
     count: int

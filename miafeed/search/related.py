@@ -10,7 +10,6 @@ understands ("Shares: CBT, chronic pain", "Also about sleep", "More in Sleep").
 """
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -61,6 +60,8 @@ class _Info:
 
 @dataclass
 class Pick:
+    """One computed pick, before it is stored as a RelatedPick row."""
+
     related_id: int
     score: float
     kind: str
@@ -95,8 +96,7 @@ class _Corpus:
         self.latest_by_category: dict[int, list[int]] = {}
         for info in visible:
             self.latest_by_category.setdefault(info.category_id, []).append(info.id)
-        newest = visible[0].published_at if visible else now
-        self.newest = newest
+        self.newest = visible[0].published_at if visible else now
 
 
 def _key_text(info: _Info, body: str) -> str:
@@ -150,19 +150,18 @@ def _about_word(terms: list[str], info: _Info, candidate: _Info) -> str | None:
 
 
 def _similar(searcher, info: _Info, body: str, docnums: dict[int, int]) -> list[tuple[int, float, list[str]]]:
-    """(article id, raw score, matched key terms) of the most similar indexed articles."""
+    """(article id, raw score, the source's key terms) of the most similar indexed articles."""
     key_terms = searcher.key_terms_from_text(SEARCH_FIELD, _key_text(info, body), numterms=KEY_TERMS, normalize=True)
     if not key_terms:
         return []
     terms = [term for term, _ in key_terms]
     subqueries = [query.Term(SEARCH_FIELD, term, boost=weight) for term, weight in key_terms]
     own = docnums.get(info.id)
-    results = searcher.search(query.Or(subqueries), limit=CANDIDATES, mask={own} if own is not None else None, terms=True)
-    found = []
-    for hit in results:
-        matched = {text.decode() if isinstance(text, bytes) else text for _, text in hit.matched_terms()}
-        found.append((int(hit["id"]), hit.score, [t for t in terms if t in matched]))
-    return found
+    # terms=True would record matched terms for every matching document (most
+    # of the index); the reason only needs key terms both headlines contain,
+    # which _about_word checks itself.
+    results = searcher.search(query.Or(subqueries), limit=CANDIDATES, mask={own} if own is not None else None)
+    return [(int(hit["id"]), hit.score, terms) for hit in results]
 
 
 def compute_picks(info: _Info, corpus: _Corpus, similar: list[tuple[int, float, list[str]]]) -> list[Pick]:
