@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import abort
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from ..extensions import db
 from ..models import Article
@@ -42,5 +43,7 @@ def paginate(statement, page: int, per_page: int) -> ArticlePage:
     pages = max(1, math.ceil(total / per_page))
     if page > pages:
         abort(404, description=f"There is no page {page}: this list has {pages} page{'s' if pages != 1 else ''}.")
-    items = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    # Cards never show the body; its three copies are most of a row's bytes.
+    lean = statement.options(defer(Article.body_markdown), defer(Article.body_html), defer(Article.body_text))
+    items = db.session.scalars(lean.limit(per_page).offset((page - 1) * per_page)).unique().all()
     return ArticlePage(items=items, page=page, per_page=per_page, total=total)
