@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, current_app, request, url_for
 
 from .models import Article
+from .web import parse_page_number
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -25,9 +26,9 @@ def canonical_url() -> str | None:
     if request.endpoint is None or request.url_rule is None:
         return None
     values = dict(request.view_args or {})
-    page = request.args.get("page", "")
-    if page.isdigit() and int(page) > 1:
-        values["page"] = int(page)
+    page = parse_page_number(request.args.get("page", ""))
+    if page is not None and page > 1:
+        values["page"] = page
     return absolute_url(request.endpoint, **values)
 
 

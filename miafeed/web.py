@@ -32,12 +32,28 @@ def render_page_or_fragment(page_template: str, fragment_template: str, status: 
     return response
 
 
+MAX_PAGE_NUMBER = 999_999
+
+
+def parse_page_number(raw: str) -> int | None:
+    """A page number written with the ASCII digits 0-9, from 1 up; None otherwise.
+
+    str.isdigit() alone is not enough: it accepts superscripts, circled and
+    subscript digits ("²", "①", "₁") that int() then refuses with a
+    ValueError. Every reader of ?page= goes through here.
+    """
+    if not (0 < len(raw) <= 6 and raw.isascii() and raw.isdigit()):
+        return None
+    number = int(raw)
+    return number if 0 < number <= MAX_PAGE_NUMBER else None
+
+
 def page_number() -> int:
     """The ?page= value as a positive int; a clear 400 for anything else."""
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 1_000_000:
+    number = parse_page_number(request.args.get("page", "1"))
+    if number is None:
         abort(400, description="The page number must be a whole number from 1 up, like ?page=2.")
-    return int(raw)
+    return number
 
 
 def format_date(value: datetime) -> str:
@@ -90,8 +106,7 @@ def init_app(app) -> None:
 
     @app.errorhandler(500)
     def _server_error(error):
-        db.session.rollback()
-        return render_template("errors/500.html"), 500
+        return server_error_response(app)
 
     @app.get("/healthz")
     def healthz():
@@ -99,6 +114,45 @@ def init_app(app) -> None:
         checks.update(health_checks(app))
         healthy = all(value in (True, "ok") for value in checks.values())
         return jsonify(status="ok" if healthy else "degraded", checks=checks), (200 if healthy else 503)
+
+
+# The last resort when even the 500 template cannot be rendered: no
+# template, no database, no url_for, nothing that can fail.
+STATIC_500_BODY = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>Something went wrong</title></head>
+<body><main><h1>Something went wrong on our side</h1>
+<p>The problem has been logged. Please try again in a moment.</p>
+<p><a href="/">Go to the latest articles</a></p></main></body></html>
+"""
+
+
+def server_error_response(app) -> Response:
+    """The 500 page, which must not fail itself.
+
+    errors/500.html stands alone (no base.html, no database, no categories),
+    and if rendering it still raises, a fixed body is sent. The security
+    headers are set here as well as by the after_request hook, because Flask
+    stops running after_request hooks at the first one that fails.
+    """
+    from .security import HSTS_ONE_YEAR, security_headers
+
+    try:
+        db.session.rollback()
+    except Exception:  # a dead connection: the page does not need it
+        app.logger.exception("Rollback failed while answering a 500")
+    try:
+        response = make_response(render_template("errors/500.html"), 500)
+    except Exception:
+        app.logger.exception("The 500 page could not be rendered; sending the plain one")
+        response = make_response(STATIC_500_BODY, 500)
+        response.mimetype = "text/html"
+    production = app.config.get("ENV") == "production"
+    for name, value in security_headers(production, app.config.get("HSTS", HSTS_ONE_YEAR)).items():
+        response.headers.setdefault(name, value)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _database_ok() -> bool:
