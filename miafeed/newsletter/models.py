@@ -26,6 +26,12 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(12)
 
 
+def new_public_id() -> str:
+    """A random identifier for the links in mail: 128 bits, says nothing about
+    how many readers there are or when this one signed up."""
+    return secrets.token_urlsafe(16)
+
+
 class Subscriber(db.Model):
     """One address on the list, with its frequency, status and consent."""
 
@@ -36,6 +42,8 @@ class Subscriber(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What mailed links carry instead of `id` (see tokens.py).
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     # Stored lower-cased after email-validator's normalization, so
     # Mia@Example.org and mia@example.org are one subscriber.
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -86,6 +94,10 @@ class OutgoingMail(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # For a digest: the period it stands for and where its articles started,
+    # so a digest that fails for good can be handed back to the next run.
+    digest_period: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    digest_since: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     def __repr__(self) -> str:
         return f"<OutgoingMail {self.id} {self.kind} {self.status}>"

@@ -14,7 +14,7 @@ from ..database import insert_ignoring_conflicts, write_transaction
 from ..extensions import db
 from ..models import utcnow
 from . import mail
-from .models import ACTIVE, PENDING, UNSUBSCRIBED, OutgoingMail, Subscriber, new_nonce
+from .models import ACTIVE, PENDING, UNSUBSCRIBED, OutgoingMail, Subscriber, new_nonce, new_public_id
 
 # Bump when the sign-up wording changes; stored with each consent.
 CONSENT_VERSION = "2026-11-signup-v1"
@@ -44,6 +44,7 @@ def subscribe(email: str, frequency: str, source: str) -> None:
                 "consent_version": CONSENT_VERSION,
                 "consent_source": source,
                 "token_nonce": new_nonce(),
+                "public_id": new_public_id(),
             },
             ["email"],
         ).rowcount
@@ -62,6 +63,9 @@ def subscribe(email: str, frequency: str, source: str) -> None:
             send = not recently_told
         else:  # unsubscribed: start over, and revoke the old links
             subscriber.status = PENDING
+            # A new consent is asked for; until it is confirmed, the old
+            # confirmation must not let "undo" skip the new one.
+            subscriber.confirmed_at = None
             subscriber.frequency = frequency
             subscriber.consent_version, subscriber.consent_source = CONSENT_VERSION, source
             subscriber.token_nonce = new_nonce()
@@ -94,12 +98,23 @@ def unsubscribe(subscriber: Subscriber) -> None:
         _drop_queued_mail(subscriber)
 
 
-def resubscribe(subscriber: Subscriber) -> None:
-    """Undo an unsubscribe made from one of the reader's own links."""
+def resubscribe(subscriber: Subscriber) -> bool:
+    """Undo an unsubscribe made from one of the reader's own links.
+
+    Only a reader who once confirmed comes back this way. Preference and
+    unsubscribe links are in the confirmation mail too, and never expire,
+    so letting them activate a pending address would skip the double
+    opt-in: only the confirmation link confirms. Returns False (and changes
+    nothing) for an address that was never confirmed.
+    """
     with write_transaction():
         db.session.refresh(subscriber)
-        subscriber.status = ACTIVE
-        subscriber.confirmed_at = subscriber.confirmed_at or utcnow()
+        if subscriber.confirmed_at is None:
+            return False
+        if subscriber.status == UNSUBSCRIBED:
+            subscriber.status = ACTIVE
+            subscriber.unsubscribed_at = None
+    return True
 
 
 def change_frequency(subscriber: Subscriber, frequency: str) -> None:

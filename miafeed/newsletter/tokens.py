@@ -1,9 +1,16 @@
 """Signed tokens for the links in newsletter mail.
 
 Each purpose has its own salt, so an unsubscribe token cannot be replayed as
-a confirmation. A token carries the subscriber's id and their current nonce,
-never the address: a forwarded mail reveals nothing, and resetting the nonce
-(erase, resubscribe) revokes every link mailed before.
+a confirmation. A token carries the subscriber's random public id and their
+current nonce, never the address and never the sequential row id: a
+forwarded mail reveals nothing (not even how many readers there are), and
+resetting the nonce (erase, resubscribe) revokes every link mailed before.
+
+Links mailed before public ids existed carry `[row id, nonce]`. They are
+still accepted, because an unsubscribe link already in someone's inbox must
+keep working; they are signed and nonce-checked like the new ones, and no
+new link is made that way. An id that no row can have (negative, a bool,
+2**63 or more) is simply a bad link.
 """
 from __future__ import annotations
 
@@ -35,9 +42,24 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"miafeed.newsletter.{purpose}")
 
 
+# The largest id a database integer column can hold (SQLite and PostgreSQL
+# bigint); anything larger overflows the driver instead of finding no row.
+_LARGEST_ROW_ID = 2**63 - 1
+
+
 def make_token(purpose: str, subscriber: Subscriber) -> str:
     """A URL-safe signed token for one purpose and one subscriber."""
-    return _serializer(purpose).dumps([subscriber.id, subscriber.token_nonce])
+    return _serializer(purpose).dumps([subscriber.public_id, subscriber.token_nonce])
+
+
+def _find(key) -> Subscriber | None:
+    if isinstance(key, str):
+        if not 0 < len(key) <= 32:
+            return None
+        return db.session.scalar(db.select(Subscriber).where(Subscriber.public_id == key))
+    if type(key) is int and 0 < key <= _LARGEST_ROW_ID:  # a legacy link; bool is not an id
+        return db.session.get(Subscriber, key)
+    return None
 
 
 def load_subscriber(purpose: str, token: str) -> Subscriber:
@@ -55,9 +77,11 @@ def load_subscriber(purpose: str, token: str) -> Subscriber:
         raise InvalidToken("expired") from None
     except BadSignature:
         raise InvalidToken("bad") from None
-    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)):
+    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[1], str)):
         raise InvalidToken("bad")
-    subscriber = db.session.get(Subscriber, payload[0])
+    if not (isinstance(payload[0], str) or (type(payload[0]) is int and 0 < payload[0] <= _LARGEST_ROW_ID)):
+        raise InvalidToken("bad")
+    subscriber = _find(payload[0])
     if subscriber is None or subscriber.token_nonce != payload[1]:
         raise InvalidToken("revoked")
     return subscriber

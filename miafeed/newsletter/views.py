@@ -24,6 +24,13 @@ from .models import ACTIVE, PENDING, UNSUBSCRIBED
 bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
 
 
+# Undo and "Subscribe again" only bring back a reader who once confirmed.
+NEVER_CONFIRMED = (
+    "This address was never confirmed, so there is nothing to undo. "
+    "To subscribe, sign up again and press the button in the confirmation email."
+)
+
+
 def _subscribe_rate_limit() -> str:
     return current_app.config["SUBSCRIBE_RATE_LIMIT"]
 
@@ -114,8 +121,10 @@ def preferences(token: str):
             subscriptions.unsubscribe(subscriber)
             message = "You are unsubscribed. We will not send you any more mail."
         elif action == "resubscribe":
-            subscriptions.resubscribe(subscriber)
-            message = f"Welcome back. You will get the {subscriber.frequency} digest again."
+            if subscriptions.resubscribe(subscriber):
+                message = f"Welcome back. You will get the {subscriber.frequency} digest again."
+            else:
+                message = NEVER_CONFIRMED
         else:
             subscriptions.change_frequency(subscriber, form.frequency.data)
             message = f"Saved. You will get the {form.frequency.data} digest."
@@ -142,8 +151,11 @@ def unsubscribe(token: str):
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
     if request.form.get("action") == "undo":
-        subscriptions.resubscribe(subscriber)
-        return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), undone=True)
+        if subscriptions.resubscribe(subscriber):
+            return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), undone=True)
+        return render_template(
+            "newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), done=True, message=NEVER_CONFIRMED
+        )
     subscriptions.unsubscribe(subscriber)
     return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), done=True)
 
