@@ -30,6 +30,18 @@ READING_WORDS_PER_MINUTE = 230
 
 ARTICLES_PER_PAGE = 12
 
+# --- Request limits (see README, Configuration) ---
+# The site's only forms are a few short fields (an address is at most 320
+# characters), so a body over 16 KiB is never a reader. Flask answers 413
+# from the Content-Length, before reading the body. This is also the only
+# cap on a url-encoded form: Werkzeug applies MAX_FORM_MEMORY_SIZE to
+# multipart fields alone.
+MAX_CONTENT_LENGTH = 16 * 1024
+# One text field of a multipart form.
+MAX_FORM_MEMORY_SIZE = 4 * 1024
+# Fields in a multipart form.
+MAX_FORM_PARTS = 50
+
 WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session cookie
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -92,6 +92,10 @@ def init_app(app) -> None:
     def _client_error(error):
         return render_template("errors/error.html", error=error), error.code
 
+    @app.errorhandler(413)
+    def _too_large(error):
+        return request_too_large_response()
+
     @app.errorhandler(CSRFError)
     def _csrf_error(error):
         # htmx 2 does not swap a 400, so an htmx form would just do nothing:
@@ -114,6 +118,23 @@ def init_app(app) -> None:
         checks.update(health_checks(app))
         healthy = all(value in (True, "ok") for value in checks.values())
         return jsonify(status="ok" if healthy else "degraded", checks=checks), (200 if healthy else 503)
+
+
+TOO_LARGE_DETAIL = "Our forms take an email address and a few choices, far less than what arrived."
+
+
+def request_too_large_response(detail: str = TOO_LARGE_DETAIL) -> Response:
+    """413 for a body over MAX_CONTENT_LENGTH or a form over MAX_FORM_MEMORY_SIZE.
+
+    htmx 2 swaps only 2xx answers, so an htmx request gets the notice as a
+    200 fragment in place of the form; everyone else gets a 413 page.
+    """
+    if wants_fragment():
+        response = make_response(render_template("errors/_too_large.html", too_large_detail=detail), 200)
+    else:
+        response = make_response(render_template("errors/413.html", too_large_detail=detail), 413)
+    response.vary.add("HX-Request")
+    return response
 
 
 # The last resort when even the 500 template cannot be rendered: no

@@ -1,6 +1,8 @@
 """Flask-WTF forms for the sign-up box and the preferences page."""
 from __future__ import annotations
 
+import re
+
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, RadioField, StringField
@@ -8,6 +10,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from .models import FREQUENCIES
+
+# An RFC 2047 encoded-word: =?charset?B-or-Q?text?=
+ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bq]\?[^?\s]*\?=", re.IGNORECASE)
 
 FREQUENCY_CHOICES = [SelectChoice(value, value.capitalize()) for value in FREQUENCIES]
 
@@ -23,6 +28,11 @@ def normalize_email(raw: str) -> str:
     """
     if any(char in raw for char in "\r\n\0"):
         raise ValueError("Enter an email address without line breaks.")
+    if ENCODED_WORD.search(raw):
+        # RFC 2047 (section 5) forbids encoded-words in an addr-spec. A mail
+        # program that decodes one anyway could show, or even send to, an
+        # address other than the one that was checked and stored.
+        raise ValueError("Enter the address itself: encoded text like =?utf-8?b?...?= is not part of an email address.")
     try:
         # ASCII only (internationalized domains become punycode): every mail
         # server accepts it, and the To header needs no SMTPUTF8.
@@ -40,6 +50,34 @@ def _source_page(value: str | None) -> str:
     return "/"
 
 
+class BoundedEcho:
+    """A text field that shows back at most `echo_limit` characters.
+
+    A form with errors is sent back with what the reader typed, so without
+    this a 16 KB "address" would come back as 16 KB of HTML. The limit is the
+    field's own maximum, so nothing a person could have typed is cut.
+    """
+
+    echo_limit = 320
+
+    def _value(self) -> str:
+        return super()._value()[: self.echo_limit]
+
+
+class BoundedEmailField(BoundedEcho, EmailField):
+    """The email input, echoed back at most 320 characters long."""
+
+
+class BoundedStringField(BoundedEcho, StringField):
+    """The honeypot, echoed back at most 320 characters long."""
+
+
+class BoundedHiddenField(BoundedEcho, HiddenField):
+    """The source page, echoed back at most 300 characters long (what is stored)."""
+
+    echo_limit = 300
+
+
 class FrequencyField(RadioField):
     """Radio buttons for daily/weekly/monthly with an error a reader understands."""
 
@@ -52,15 +90,15 @@ class FrequencyField(RadioField):
 class SubscribeForm(FlaskForm):
     """Email, frequency, honeypot and source page; CSRF comes from FlaskForm."""
 
-    email = EmailField(
+    email = BoundedEmailField(
         "Email address",
         validators=[DataRequired("Enter your email address."), Length(max=320, message="That address is too long.")],
         render_kw={"autocomplete": "email", "placeholder": "you@example.com"},
     )
     frequency = FrequencyField("How often would you like updates?", choices=FREQUENCY_CHOICES, default="weekly")
     # The honeypot: hidden from people (CSS and aria-hidden), filled by bots.
-    website = StringField("Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
-    source = HiddenField()
+    website = BoundedStringField("Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
+    source = BoundedHiddenField()
 
     def validate_email(self, field) -> None:
         """Normalize the address, or explain beside the field what is wrong."""

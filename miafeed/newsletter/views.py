@@ -15,7 +15,7 @@ from email.utils import parseaddr
 from flask import Blueprint, current_app, render_template, request
 
 from ..extensions import csrf, limiter
-from ..web import render_page_or_fragment, wants_fragment
+from ..web import render_page_or_fragment, request_too_large_response, wants_fragment
 from . import subscriptions, tokens
 from .forms import ButtonForm, PreferencesForm, SubscribeForm
 from .mail import external_url
@@ -80,6 +80,19 @@ def rate_limited(error):
         "newsletter/subscribe.html", "newsletter/_subscribe_form.html", _status(429),
         subscribe_form=form, form_notice=notice,
     )
+
+
+@bp.errorhandler(413)
+def too_large(error):
+    """A sign-up post too big to read: the form again, with a notice saying so."""
+    if request.endpoint != "newsletter.subscribe":
+        return request_too_large_response()
+    notice = "That was too much text to send: an email address has at most 320 characters. Nothing was saved."
+    response = render_page_or_fragment(
+        "newsletter/subscribe.html", "newsletter/_subscribe_form.html", _status(413),
+        subscribe_form=SubscribeForm(formdata=None), form_notice=notice,
+    )
+    return response
 
 
 def _invalid_link(error: tokens.InvalidToken):
