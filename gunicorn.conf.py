@@ -3,6 +3,22 @@
 Workers are forked without preloading the app, so no database connection,
 Whoosh searcher or thread is ever shared across the fork: each worker builds
 its own app and opens its own handles on first use.
+
+Worker class: gthread, not sync. A sync worker serves one connection at a
+time from the moment it accepts it, so a client that sends its headers a
+byte at a time holds a whole worker; four such clients froze a 4-worker
+site. gunicorn's own docs say sync workers need a buffering proxy in front;
+`make run` may be exposed without one. A gthread worker waits for a new
+connection's first bytes in its event loop (no thread held), keeps idle
+keep-alive connections there too, and serves WORKERS x THREADS requests
+at once, so a handful of slow clients leave the rest of the threads
+serving. It is no cure for thousands of slow connections: that is what a
+buffering proxy in front is for (see README, Deployment).
+
+Threads and the app: each thread keeps its own Whoosh searcher
+(search/searcher.py), SQLAlchemy gives each request its own session and
+pooled connection (SQLite's pool allows 15 per process, more than THREADS),
+and SQLite's WAL and busy timeout already serve several writers.
 """
 import multiprocessing
 import os
@@ -11,13 +27,33 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # The usual 2 x cores + 1, capped so a big host doesn't open dozens of SQLite
 # connections; override with WEB_CONCURRENCY.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 9)))
+worker_class = "gthread"
+# Requests each worker serves at once (GUNICORN_THREADS to change). Keep it
+# under 15, the connections SQLAlchemy pools per process for SQLite.
+threads = int(os.environ.get("GUNICORN_THREADS", 8))
+# An idle keep-alive connection is closed after this many seconds; it waits
+# in the worker's event loop meanwhile, holding no thread.
+keepalive = 5
 preload_app = False
 accesslog = "-"
 errorlog = "-"
+# Confirmation, preference and unsubscribe tokens never reach the log.
+logger_class = "miafeed.access_log.TokenScrubbingLogger"
 timeout = 30
 graceful_timeout = 20
+# Smaller than gunicorn's defaults: no page of ours needs a long request
+# line or many headers, and every byte a client may send is a byte it can
+# send slowly.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
 # Behind a proxy, trust X-Forwarded-* only from it (see README, Deployment).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# How long an exiting worker waits for its mail thread to finish the mail in
+# flight and give back the rest; under graceful_timeout, after which the
+# master kills the worker.
+MAIL_STOP_SECONDS = 10
 
 
 def post_worker_init(worker):
@@ -29,4 +65,23 @@ def post_worker_init(worker):
     """
     from miafeed.newsletter.delivery import start_background_delivery
 
-    start_background_delivery(worker.wsgi)
+    worker.miafeed_mail_delivery = start_background_delivery(worker.wsgi)
+
+
+def _stop_mail_delivery(worker):
+    delivery = getattr(worker, "miafeed_mail_delivery", None)
+    if delivery is not None:
+        worker.miafeed_mail_delivery = None
+        if not delivery.stop(timeout=MAIL_STOP_SECONDS):
+            worker.log.warning("Mail thread still sending after %ss; its claim's lease will return the rest", MAIL_STOP_SECONDS)
+
+
+def worker_int(worker):
+    """SIGINT/SIGQUIT (Ctrl-C on `make run`): stop the mail thread cleanly first."""
+    _stop_mail_delivery(worker)
+
+
+def worker_exit(server, worker):
+    """The worker is leaving (reload with HUP, stop, max requests): the mail
+    thread finishes the mail in flight and gives back the rest of its claim."""
+    _stop_mail_delivery(worker)

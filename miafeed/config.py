@@ -58,7 +58,16 @@ MAIL_PASSWORD = None
 MAIL_DEFAULT_SENDER = "Mia's Feed <newsletter@localhost>"
 MAIL_TIMEOUT_SECONDS = 20
 MAIL_BATCH_SIZE = 50
-MAIL_MAX_ATTEMPTS = 8
+# A mail the server does not take is retried (30 s, doubling, at most an
+# hour apart) for this long, like a mail server's own queue, then marked
+# failed (`mail retry` requeues it). A 5xx refusal fails at once.
+MAIL_RETRY_FOR_HOURS = 120
+# A claim on queued mail is a lease, renewed while its batch is sent: a
+# process killed mid-send has its mails taken back after this long.
+MAIL_CLAIM_LEASE_SECONDS = 60
+# /healthz says "degraded" for the mail queue once its oldest waiting mail
+# is older than this.
+MAIL_BACKLOG_DEGRADED_MINUTES = 30
 # gunicorn workers run a small delivery thread that polls this often (and is
 # woken at once by a sign-up in the same worker).
 MAIL_BACKGROUND_DELIVERY = True

@@ -70,6 +70,19 @@ def write_transaction():
         raise
 
 
+def for_update_skip_locked(statement):
+    """Lock the selected rows, skipping rows another transaction has locked.
+
+    How several processes claim work from one queue table on PostgreSQL:
+    each claimer gets different rows and none waits for another. SQLite has
+    one writer at a time (write_transaction takes the lock up front), so
+    there the statement is returned unchanged.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return statement.with_for_update(skip_locked=True)
+    return statement
+
+
 def insert_ignoring_conflicts(table, values: dict, conflict_columns: list[str]):
     """An INSERT that does nothing when a unique column already holds the value.
 

@@ -228,4 +228,4 @@ def test_without_proxy_hops_a_forwarded_header_cannot_dodge_the_limit(client):
 
 def test_health_check_reports_the_mail_queue(client):
     body = client.get("/healthz").get_json()
-    assert body["checks"]["mail_queue"] == "ok"
+    assert body["checks"]["mail_queue"] == {"status": "ok", "waiting": 0, "oldest_waiting_seconds": 0, "failed": 0}

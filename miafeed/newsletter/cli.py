@@ -1,4 +1,4 @@
-"""CLI groups: `mail deliver`, `digest send`, `subscribers export|delete`."""
+"""CLI groups: `mail deliver|retry`, `digest send`, `subscribers export|delete`."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from . import subscriptions
-from .delivery import deliver_due
+from .delivery import deliver_due, requeue_failed
 from .digests import send_digests
 from .models import FREQUENCIES
 
@@ -24,6 +24,15 @@ def deliver_command(limit: int | None) -> None:
     """Send every queued mail that is due (SMTP, or instance/outbox/)."""
     report = deliver_due(current_app._get_current_object(), limit=limit)
     click.echo(f"Mail: {report.sent} sent, {report.retrying} to retry later, {report.failed} failed.")
+
+
+@mail_cli.command("retry")
+def retry_command() -> None:
+    """Requeue every failed mail (after a long mail-server outage, say)."""
+    report = requeue_failed()
+    click.echo(f"Mail: {report.requeued} requeued, {report.skipped} left failed (unsubscribed, or a newer digest replaces it).")
+    if report.requeued:
+        click.echo("They go out with the next delivery (the workers' thread, or `mail deliver`).")
 
 
 @digest_cli.command("send")

@@ -185,11 +185,15 @@ def _send_batch(chunk, frequency, key, now, picker, summary) -> None:
             summary.skipped += 1
             continue
         try:
-            rows.append(compose_digest(subscriber, frequency, groups))
+            row = compose_digest(subscriber, frequency, groups)
         except Exception:  # one broken mail must not stop everybody else's
             log.exception("Could not compose the digest for subscriber %s", subscriber.id)
             summary.failed += 1
             continue
+        # Kept with the mail, so that if it fails for good the period is
+        # handed back (see delivery.record_outcome).
+        row["digest_period"], row["digest_since"] = key, _since(subscriber, frequency, now)
+        rows.append(row)
         subscriber.last_digest_period = key
         subscriber.last_digest_at = now
         summary.sent += 1
