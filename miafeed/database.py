@@ -40,6 +40,10 @@ def init_app(app) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            # Deleted rows are overwritten with zeros, not just unlinked, so
+            # an erased subscriber's address cannot be read back from the
+            # file (see forget_deleted_rows for the WAL).
+            cursor.execute("PRAGMA secure_delete = ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -68,6 +72,30 @@ def write_transaction():
     except BaseException:
         session.rollback()
         raise
+
+
+def forget_deleted_rows() -> bool:
+    """Make rows just deleted unreadable on disk; True when that is done.
+
+    With secure_delete on, SQLite zeroes deleted content in the pages it
+    writes, but in WAL mode the pages are written to the -wal file first
+    and older copies of them (with the data) stay there until a checkpoint.
+    A TRUNCATE checkpoint copies every page into the database file and
+    empties the WAL. It cannot finish while another connection is reading
+    an old snapshot; it then waits (busy timeout) and returns False.
+    PostgreSQL: VACUUM is the operator's job; nothing is done here.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return True
+    db.session.remove()
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        busy, _log_frames, _checkpointed = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cursor.close()
+    finally:
+        raw.close()
+    return busy == 0
 
 
 def for_update_skip_locked(statement):

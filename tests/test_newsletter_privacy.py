@@ -47,3 +47,58 @@ def test_unknown_address_exits_non_zero_with_a_clear_message(runner):
         result = runner.invoke(args=["subscribers", command, "nobody@example.org"])
         assert result.exit_code == 1
         assert "No subscriber with the address 'nobody@example.org'" in result.output
+
+
+def _on_disk(app) -> bytes:
+    from pathlib import Path
+
+    database = Path(app.instance_path) / "test.db"
+    return b"".join(path.read_bytes() for path in (database, Path(f"{database}-wal")) if path.exists())
+
+
+def test_delete_removes_their_outbox_files_and_keeps_everyone_elses(app, client, runner):
+    from pathlib import Path
+
+    from newsletter_support import deliver
+
+    sign_up(client, "gone@example.org")
+    sign_up(client, "stays@example.org")
+    deliver(app)
+    outbox = Path(app.instance_path) / "outbox"
+    assert len(list(outbox.glob("*.eml"))) == 2
+    result = runner.invoke(args=["subscribers", "delete", "gone@example.org"])
+    assert "1 outbox file(s)" in result.output
+    remaining = [path.read_bytes() for path in outbox.glob("*.eml")]
+    assert len(remaining) == 1 and b"To: stays@example.org" in remaining[0]
+    assert not any(b"gone@example.org" in body for body in remaining)
+
+
+def test_a_deleted_address_cannot_be_read_back_from_the_database_file_or_its_wal(app, client, runner):
+    from newsletter_support import deliver
+
+    sign_up(client, "secret-reader@example.org")
+    for number in range(20):
+        sign_up(client, f"other{number}@example.org")
+    deliver(app)
+    assert b"secret-reader@example.org" in _on_disk(app)  # the check can see it while it is there
+    result = runner.invoke(args=["subscribers", "delete", "secret-reader@example.org"])
+    assert result.exit_code == 0
+    stored = _on_disk(app)
+    assert b"secret-reader" not in stored
+    assert b"other7@example.org" in stored
+
+
+def test_every_sqlite_connection_overwrites_deleted_rows(app):
+    # Debian's SQLite is built with secure_delete on; python.org's and
+    # macOS's are not, so the connect hook turns it on everywhere.
+    from sqlalchemy import text
+
+    from miafeed.extensions import db
+
+    with app.app_context():
+        connection = db.engine.raw_connection()
+        try:
+            assert connection.cursor().execute("PRAGMA secure_delete").fetchone() == (1,)
+        finally:
+            connection.close()
+        assert db.session.execute(text("PRAGMA secure_delete")).scalar() == 1

@@ -79,8 +79,15 @@ def export_command(email: str) -> None:
 @click.argument("email")
 def delete_command(email: str) -> None:
     """Erase EMAIL and every mail queued to it."""
-    subscriptions.erase(_find_or_exit(email))
-    click.echo(f"Erased {email} and any mail queued to it.")
+    result = subscriptions.erase(_find_or_exit(email))
+    click.echo(f"Erased {email}: the subscriber, {result.mails} mail record(s), {result.outbox_files} outbox file(s).")
+    if not result.wiped_from_disk:
+        click.secho(
+            "Deleted, but a web worker was reading an older snapshot, so SQLite's -wal file still holds old "
+            "copies of the rows. They go at the next full checkpoint; to force it now, run "
+            "`sqlite3 instance/miafeed.db 'PRAGMA wal_checkpoint(TRUNCATE)'` when the site is quiet.",
+            fg="yellow", err=True,
+        )
 
 
 def init_app(app) -> None:

@@ -5,12 +5,17 @@ causes (see database.write_transaction and mail.queue).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from email.parser import BytesParser
+from email.policy import default as default_policy
+from email.utils import getaddresses
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import delete, or_, select
 
-from ..database import insert_ignoring_conflicts, write_transaction
+from ..database import forget_deleted_rows, insert_ignoring_conflicts, write_transaction
 from ..extensions import db
 from ..models import utcnow
 from . import mail
@@ -157,16 +162,60 @@ def export(subscriber: Subscriber) -> dict:
     }
 
 
-def erase(subscriber: Subscriber) -> None:
-    """Delete the subscriber and every mail to them, queued or kept."""
+@dataclass
+class Erasure:
+    """What erasing one subscriber removed."""
+
+    mails: int = 0
+    outbox_files: int = 0
+    wiped_from_disk: bool = True  # False: the WAL could not be emptied yet
+
+
+def erase(subscriber: Subscriber) -> Erasure:
+    """Delete the subscriber, every mail to them (queued or kept), and the
+    copies of those mails in instance/outbox/; then make the deleted rows
+    unreadable in the database file (database.forget_deleted_rows)."""
+    email = subscriber.email
+    result = Erasure()
     with write_transaction():
-        db.session.execute(
-            delete(OutgoingMail).where(
-                or_(OutgoingMail.subscriber_id == subscriber.id, OutgoingMail.to_address == subscriber.email)
-            )
-        )
+        mine = or_(OutgoingMail.subscriber_id == subscriber.id, OutgoingMail.to_address == email)
+        mail_ids = set(db.session.scalars(select(OutgoingMail.id).where(mine)))
+        result.mails = db.session.execute(delete(OutgoingMail).where(mine)).rowcount
         db.session.execute(delete(Subscriber).where(Subscriber.id == subscriber.id))
     db.session.expunge_all()
+    result.outbox_files = _erase_outbox_files(Path(current_app.instance_path) / "outbox", email, mail_ids)
+    result.wiped_from_disk = forget_deleted_rows()
+    return result
+
+
+def _erase_outbox_files(folder: Path, email: str, mail_ids: set[int]) -> int:
+    # Files are named <time>-<mail id>-<kind>.eml, but rows of sent mail are
+    # purged after 30 days while the files stay; so the To header decides.
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.iterdir():
+        if not (path.name.endswith(".eml") or path.name.endswith(".eml.tmp")):
+            continue
+        if _outbox_mail_id(path.name) in mail_ids or _addressed_to(path, email):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _outbox_mail_id(name: str) -> int | None:
+    parts = name.lstrip(".").split("-")
+    return int(parts[1]) if len(parts) >= 3 and parts[1].isascii() and parts[1].isdigit() else None
+
+
+def _addressed_to(path: Path, email: str) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16_384).split(b"\r\n\r\n", 1)[0]
+    except OSError:
+        return False
+    headers = BytesParser(policy=default_policy).parsebytes(head + b"\r\n\r\n", headersonly=True)
+    return any(address.lower() == email for _, address in getaddresses(headers.get_all("To", [])))
 
 
 def _drop_queued_mail(subscriber: Subscriber) -> None:
