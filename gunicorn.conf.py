@@ -4,16 +4,19 @@ Workers are forked without preloading the app, so no database connection,
 Whoosh searcher or thread is ever shared across the fork: each worker builds
 its own app and opens its own handles on first use.
 
-Worker class: gthread, not sync. A sync worker serves one connection at a
-time from the moment it accepts it, so a client that sends its headers a
-byte at a time holds a whole worker; four such clients froze a 4-worker
-site. gunicorn's own docs say sync workers need a buffering proxy in front;
-`make run` may be exposed without one. A gthread worker waits for a new
-connection's first bytes in its event loop (no thread held), keeps idle
-keep-alive connections there too, and serves WORKERS x THREADS requests
-at once, so a handful of slow clients leave the rest of the threads
-serving. It is no cure for thousands of slow connections: that is what a
-buffering proxy in front is for (see README, Deployment).
+Worker class: gthread, with one change (miafeed/serving.py). A sync worker
+serves one connection at a time from the moment it accepts it, so a client
+that sends its headers a byte at a time holds a whole worker: four such
+clients froze a 4-worker site. gunicorn's docs say sync workers need a
+buffering proxy in front, and `make run` may be exposed without one. A
+gthread worker serves WORKERS x THREADS requests at once and keeps idle
+keep-alive connections in its event loop, holding no thread; but once a
+request's first bytes arrive, a thread reads the rest of its headers, so a
+few dozen slow clients still hold every thread. Our worker waits in the
+event loop until the whole header block is there, and closes connections
+whose headers take more than 10 s, so slow clients cost file descriptors,
+not threads (bench/slow_clients.py). A buffering proxy in front still adds
+more: see README, Deployment.
 
 Threads and the app: each thread keeps its own Whoosh searcher
 (search/searcher.py), SQLAlchemy gives each request its own session and
@@ -27,7 +30,7 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # The usual 2 x cores + 1, capped so a big host doesn't open dozens of SQLite
 # connections; override with WEB_CONCURRENCY.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 9)))
-worker_class = "gthread"
+worker_class = "miafeed.serving.HeaderCompleteThreadWorker"
 # Requests each worker serves at once (GUNICORN_THREADS to change). Keep it
 # under 15, the connections SQLAlchemy pools per process for SQLite.
 threads = int(os.environ.get("GUNICORN_THREADS", 8))

@@ -83,7 +83,7 @@ def test_a_real_gunicorn_logs_link_paths_without_their_tokens(tmp_path):
     for kind in ("confirm", "preferences", "unsubscribe"):
         assert f"GET /newsletter/{kind}/[token] HTTP/1.1" in written
     assert f"{base}/newsletter/preferences/[token]" in written
-    assert "gthread" in written  # the worker class gunicorn.conf.py chooses
+    assert "HeaderCompleteThreadWorker" in written  # the worker class gunicorn.conf.py chooses
 
 
 def test_the_apps_own_error_log_scrubs_tokens_too(app, caplog):
