@@ -3,21 +3,11 @@ with the project's gunicorn.conf.py, and the app's own error log."""
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
+from gunicorn_support import get, running_gunicorn
 from miafeed.access_log import scrub_tokens
-from newsletter_support import free_port
-
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "WyJhYmMiLCJub25jZSJd.aSECRETbit.sig-nature_1"
 
 
@@ -35,55 +25,19 @@ def test_scrub_tokens_replaces_only_link_tokens(line, expected):
     assert scrub_tokens(line) == expected
 
 
-def _get(url: str, **headers) -> int:
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
 @pytest.mark.slow
 def test_a_real_gunicorn_logs_link_paths_without_their_tokens(tmp_path):
-    port = free_port()
     log_path = tmp_path / "gunicorn.log"
-    env = dict(
-        os.environ,
-        PORT=str(port),
-        WEB_CONCURRENCY="1",
-        MIAFEED_INSTANCE_PATH=str(tmp_path / "instance"),
-        MIAFEED_MAIL_BACKGROUND_DELIVERY="false",
-    )
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                _get(base + "/robots.txt")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with running_gunicorn(tmp_path, log_path) as (base, _port):
         for kind in ("confirm", "preferences", "unsubscribe"):
-            assert _get(f"{base}/newsletter/{kind}/{TOKEN}") == 400
+            assert get(f"{base}/newsletter/{kind}/{TOKEN}") == 400
         # A page opened from a link page names the link in its Referer.
-        _get(base + "/robots.txt", Referer=f"{base}/newsletter/preferences/{TOKEN}")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        get(base + "/robots.txt", Referer=f"{base}/newsletter/preferences/{TOKEN}")
     written = log_path.read_text()
     assert "aSECRETbit" not in written
     for kind in ("confirm", "preferences", "unsubscribe"):
         assert f"GET /newsletter/{kind}/[token] HTTP/1.1" in written
     assert f"{base}/newsletter/preferences/[token]" in written
-    assert "HeaderCompleteThreadWorker" in written  # the worker class gunicorn.conf.py chooses
 
 
 def test_the_apps_own_error_log_scrubs_tokens_too(app, caplog):
