@@ -45,11 +45,21 @@ ROUTE_TEMPLATES = [
 ]
 
 
+def _tests_conftest():
+    # "conftest" alone may name tests/browser/conftest.py once that is loaded.
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("miafeed_tests_conftest", Path(__file__).with_name("conftest.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory):
     """One app with articles, the search index and a subscriber, shared by every example."""
-    from conftest import ContentFolder
-
+    ContentFolder = _tests_conftest().ContentFolder
     root = tmp_path_factory.mktemp("fuzz")
     app = make_app(root, SUBSCRIBE_NOTICE_INTERVAL_MINUTES=0)
     content = ContentFolder(root / "content")
