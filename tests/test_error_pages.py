@@ -16,14 +16,14 @@ def one_article(app, content):
 UNICODE_DIGITS = ["²", "①", "₁", "2²", "٣", "৩", "２", "߁"]
 
 
-@pytest.mark.parametrize("path", ["/", "/category/sleep", "/tag/sleep", "/search?q=sleep&"])
-@pytest.mark.parametrize("value", UNICODE_DIGITS)
-def test_unicode_digits_in_page_get_the_whole_number_400_on_every_listing(client, one_article, path, value):
+@pytest.mark.parametrize("path", ["/", "/category/sleep", "/tag/sleep", "/search?q=sleep"])
+def test_unicode_digits_in_page_get_the_whole_number_400_on_every_listing(client, one_article, path):
     separator = "&" if "?" in path else "?"
-    response = client.get(f"{path.rstrip('&')}{separator}page={value}")
-    assert response.status_code == 400
-    assert "whole number" in response.get_data(as_text=True)
-    assert response.headers["X-Frame-Options"] == "DENY"
+    for value in UNICODE_DIGITS:
+        response = client.get(f"{path}{separator}page={value}")
+        assert response.status_code == 400, value
+        assert "whole number" in response.get_data(as_text=True)
+        assert response.headers["X-Frame-Options"] == "DENY"
 
 
 def test_a_unicode_page_on_a_page_that_ignores_paging_is_fine(client, one_article):
