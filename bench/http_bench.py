@@ -130,7 +130,7 @@ def search_mix_script(folder: Path) -> Path:
 LATENCY = re.compile(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
-def wrk(url: str, headers: dict, duration: float, connections: int, script: Path | None = None) -> tuple[float, float]:
+def wrk(url: str, headers: dict, duration: int, connections: int, script: Path | None = None) -> tuple[float, float]:
     """(requests per second, p99 latency in ms) of one bounded wrk run."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
     for name, value in {**BROWSER, **headers}.items():
@@ -187,7 +187,7 @@ print(f"304 with the cache off (rendered, then compared): {render_304:.2f} ms")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=10)
     args = parser.parse_args()
     if not shutil.which("wrk"):

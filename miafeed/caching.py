@@ -77,16 +77,14 @@ def init_app(app: Flask) -> None:
     )
     cache_control = shared_cache_control(app.config)
 
-    # after_request functions run in the reverse order of registration:
-    # _validators_and_cache_control, then Flask-Compress, then the page
-    # cache's store, which so sees the final (compressed) bytes.
+    # Registered before our hook, so Flask-Compress runs after it, on the
+    # final body, and the page cache (a WSGI layer around the app) keeps the
+    # compressed bytes.
     page_cache.init_app(app)
     compress.init_app(app)
 
     @app.after_request
     def _validators_and_cache_control(response):
-        if page_cache.served_from_cache():
-            return response
         if is_personal_path(request.path):
             response.headers["Cache-Control"] = "no-store"
             return response
@@ -101,5 +99,5 @@ def init_app(app: Flask) -> None:
             response.headers["Cache-Control"] = cache_control
             response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
         if response.cache_control.public:
-            page_cache.remember_rendered(response)
+            page_cache.mark_shared(response)
         return response.make_conditional(request)

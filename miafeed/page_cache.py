@@ -1,29 +1,40 @@
 """The page cache: a burst of readers on one page costs one render per
 worker per PAGE_CACHE_SECONDS, not one per reader.
 
-What is kept: the final bytes of a shared page (see caching.py), once as
-rendered and once per encoding a client asked for (Brotli, gzip), with the
-headers that describe them. Keeping the compressed bytes too was measured
-(bench/http_bench.py): Brotli costs about as much as the rest of a cache hit.
+It is a WSGI layer around the Flask app (inside WhiteNoise and ProxyFix's
+callers), so a hit skips Flask altogether: no request context, no routing,
+no hooks. Measured with bench/http_bench.py, that is what brings a cached
+page near a hello-world app; a before_request hook inside Flask served the
+same bytes at about half the rate.
 
-What a hit costs: a key, one cache lookup, and either a 304 (the entry's
-ETag is compared before anything is rendered) or the stored bytes.
+What is kept: the final answer of a shared page (caching.py marks it), as
+sent: status, every header (validators, Cache-Control, Vary, security
+headers) and the body, compressed as the client asked (Brotli, gzip or
+none), so a hit costs neither a render nor a compression (Brotli of an
+article costs more than the whole hit).
+
+What a hit costs: a key, one cache lookup, and either a 304 (the kept ETag,
+or Last-Modified for feed readers, compared before anything is rendered)
+or the kept bytes.
 
 The key holds everything that changes the bytes:
 * the path, and the query arguments views read (page, q, category, sort;
-  search keys by the cleaned query, so `Sleep ` and `Sleep` share results);
-  other arguments (utm_source, fbclid...) change nothing and are ignored;
-* fragment or page (htmx's HX-Request, see web.wants_fragment);
-* the encoding, for the compressed copies;
+  search keys by the cleaned query, so `sleep ` and `sleep` share one
+  render); other arguments (utm_source, fbclid...) change nothing and are
+  ignored, so a shared link with tracking arguments is still a hit;
+* fragment or page (htmx's HX-Request, as web.wants_fragment decides);
+* the encoding the client accepts (br, gzip, none);
 * the content version: `content import` touches a file in instance/ when it
   commits, `search reindex` publishes a new index pointer, and the time the
   next scheduled article becomes visible is part of the key, so each of them
-  shows at once on this host. Changes made on another host (several hosts
-  sharing one database) show within PAGE_CACHE_SECONDS.
+  shows at once on this host. A change made on another host (several hosts
+  sharing one database) shows within PAGE_CACHE_SECONDS.
 
-Storage is Flask-Caching: SimpleCache (per process, PAGE_CACHE_MAX_ENTRIES
-entries, oldest dropped first) by default; any of its backends (RedisCache
-to share one cache among workers and hosts) by setting PAGE_CACHE_TYPE.
+Only the endpoints in SHARED_PAGE_ENDPOINTS are kept, and only a 200 that
+caching.py marked public and that sets no cookie. Storage is Flask-Caching:
+SimpleCache (per process, PAGE_CACHE_MAX_ENTRIES entries, oldest dropped
+first) by default; any of its backends (RedisCache to share one cache among
+workers and hosts) by setting PAGE_CACHE_TYPE.
 """
 from __future__ import annotations
 
@@ -32,9 +43,12 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask, Response, current_app, g, request
+from urllib.parse import parse_qs
+
+from flask import Flask, Response, request
 from flask_caching import Cache
 from sqlalchemy import func, select
+from werkzeug.http import is_resource_modified, parse_accept_header, unquote_etag
 
 # Endpoints whose answer depends only on the key above. A new page joins by
 # being added here (and reading no other input).
@@ -55,8 +69,10 @@ SHARED_PAGE_ENDPOINTS = frozenset(
     }
 )
 KEY_ARGS = ("page", "category", "sort")
-KEPT_HEADERS = ("Content-Type", "ETag", "Cache-Control", "Vary", "Last-Modified", "Content-Encoding")
+SEARCH_PATH = "/search"
 ENCODINGS = ("br", "gzip")
+SHARED_FLAG = "miafeed.page_cache.shared"
+NOT_IN_304 = frozenset({"Content-Length", "Content-Type", "Content-Encoding"})
 VERSION_FILE = "page-cache-version"
 
 cache = Cache()
@@ -69,26 +85,11 @@ def bump_content_version(app: Flask) -> None:
     path.write_text(f"{datetime.now().isoformat()} {os.getpid()}\n")
 
 
-def served_from_cache() -> bool:
-    """True while answering from the page cache (nothing was rendered)."""
-    return g.get("page_cache_hit", False)
-
-
-def remember_rendered(response: Response) -> None:
-    """Keep a rendered shared page's bytes, before compression, for the store."""
-    if g.get("page_cache_key"):
-        g.page_cache_identity = _entry(response)
-
-
-def _entry(response: Response) -> tuple:
-    headers = [(name, value) for name, value in response.headers.items() if name in KEPT_HEADERS]
-    return (response.status_code, headers, response.get_data())
-
-
 class _Stamps:
     """The content version of this host, cheap enough to check per request."""
 
     def __init__(self, app: Flask):
+        self.app = app
         self.version_path = Path(app.instance_path) / VERSION_FILE
         self.pointer_path = None
         self.scheduled_for = None  # the version the schedule below was read for
@@ -98,7 +99,7 @@ class _Stamps:
         if self.pointer_path is None:
             from .search.store import POINTER, search_root
 
-            self.pointer_path = search_root(current_app) / POINTER
+            self.pointer_path = search_root(self.app) / POINTER
         version = f"{_mtime(self.version_path)}.{_mtime(self.pointer_path)}"
         return f"{version}.{self._next_visible(version)}"
 
@@ -107,7 +108,8 @@ class _Stamps:
 
         now = utcnow()
         if version != self.scheduled_for or (self.next_visible is not None and now >= self.next_visible):
-            self.next_visible = _next_scheduled_article(now)
+            with self.app.app_context():
+                self.next_visible = _next_scheduled_article(now)
             self.scheduled_for = version
         return self.next_visible.isoformat() if self.next_visible else "-"
 
@@ -123,48 +125,116 @@ def _next_scheduled_article(now: datetime) -> datetime | None:
     from .extensions import db
     from .models import Article
 
-    return db.session.scalar(
-        select(func.min(Article.published_at)).where(Article.draft.is_(False), Article.published_at > now)
+    try:
+        return db.session.scalar(
+            select(func.min(Article.published_at)).where(Article.draft.is_(False), Article.published_at > now)
+        )
+    finally:
+        db.session.remove()
+
+
+def _wants_fragment(environ) -> bool:
+    # web.wants_fragment, on the raw WSGI environ (no request object yet).
+    return (
+        environ.get("HTTP_HX_REQUEST") == "true"
+        and environ.get("HTTP_HX_BOOSTED") != "true"
+        and environ.get("HTTP_HX_HISTORY_RESTORE_REQUEST") != "true"
     )
 
 
-def _key_args() -> str:
-    args = request.args
-    parts = [f"{name}={args.get(name, '')}" for name in KEY_ARGS]
-    if request.endpoint == "search.search":
+def _key_args(path: str, query_string: str) -> str:
+    args = parse_qs(query_string, keep_blank_values=True)
+    parts = [f"{name}={args.get(name, [''])[0]}" for name in KEY_ARGS]
+    if path == SEARCH_PATH:
         from .search.guard import clean_query
 
-        raw = args.get("q", "")
+        raw = args.get("q", [""])[0]
         cleaned = clean_query(raw)
         # The page shows the cleaned text, or the raw input when nothing survived cleaning.
         parts.append(f"q={cleaned.text!r}{'~' if cleaned.truncated else ''}" if cleaned else f"raw={raw[:200]!r}")
     return "&".join(parts)
 
 
-def page_key(stamps: _Stamps) -> str | None:
-    """The cache key of this request, or None when it must not be cached."""
-    if request.method not in ("GET", "HEAD") or request.endpoint not in SHARED_PAGE_ENDPOINTS:
-        return None
-    from .web import wants_fragment
-
-    raw = f"{stamps.current()}|{'fragment' if wants_fragment() else 'page'}|{request.path}|{_key_args()}"
-    return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+def _encoding(environ) -> str:
+    accepted = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))
+    return accepted.best_match(ENCODINGS) or "identity"
 
 
-def _negotiated_encoding() -> str:
-    return request.accept_encodings.best_match(ENCODINGS) or "identity"
+class PageCache:
+    """WSGI middleware around the Flask app: answers repeated GETs of shared
+    pages from the cache before Flask builds a request, and keeps the answer
+    of each render that the app marked as shared (see mark_shared)."""
+
+    def __init__(self, app: Flask, wsgi_app, backend):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.backend = backend
+        self.stamps = _Stamps(app)
+
+    def key(self, environ) -> str:
+        path = environ.get("PATH_INFO", "")
+        raw = (
+            f"{self.stamps.current()}|{'fragment' if _wants_fragment(environ) else 'page'}|{_encoding(environ)}|"
+            f"{path}|{_key_args(path, environ.get('QUERY_STRING', ''))}"
+        )
+        return hashlib.blake2b(raw.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not self.app.config["PAGE_CACHE_ENABLED"]:
+            return self.wsgi_app(environ, start_response)
+        key = self.key(environ)
+        entry = self.backend.get(key)
+        if entry is not None:
+            return self._answer(entry, environ, start_response)
+        return self._render_and_keep(key, environ, start_response)
+
+    def _answer(self, entry, environ, start_response):
+        status, headers, body = entry
+        etag = next((value for name, value in headers if name == "ETag"), None)
+        last_modified = next((value for name, value in headers if name == "Last-Modified"), None)
+        if ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ) and not is_resource_modified(
+            environ, etag=unquote_etag(etag)[0] if etag else None, last_modified=last_modified
+        ):
+            # Decided before rendering. A 304 carries the headers a 200 would
+            # (RFC 9110 15.4.5) but no body and no content headers.
+            kept = [(name, value) for name, value in headers if name not in NOT_IN_304]
+            start_response("304 Not Modified", kept)
+            return []
+        start_response(status, headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+    def _render_and_keep(self, key, environ, start_response):
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        environ[SHARED_FLAG] = False
+        result = self.wsgi_app(environ, capture)
+        if not environ.get(SHARED_FLAG) or not captured.get("status", "").startswith("200"):
+            return result
+        headers = captured["headers"]
+        names = {name.lower() for name, _ in headers}
+        if "set-cookie" in names or environ["REQUEST_METHOD"] != "GET":
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        self.backend.set(key, (captured["status"], headers, body))
+        return [body]
 
 
-def _from_entry(entry: tuple) -> Response:
-    status, headers, body = entry
-    # Decided before rendering: If-None-Match against the kept ETag (and
-    # If-Modified-Since against Last-Modified, for feed readers) gives a 304
-    # with the headers a 200 would carry and no body.
-    return Response(body, status=status, headers=headers).make_conditional(request)
+def mark_shared(response: Response) -> None:
+    """Called by caching.py for a 200 marked public: the middleware may keep it."""
+    if request.endpoint in SHARED_PAGE_ENDPOINTS:
+        request.environ[SHARED_FLAG] = True
 
 
 def init_app(app: Flask) -> None:
-    """Bind the cache to the app and add the lookup and store hooks."""
+    """Bind the cache to the app and wrap the WSGI app with the middleware."""
     seconds = int(app.config["PAGE_CACHE_SECONDS"])
     config = {
         "CACHE_TYPE": app.config["PAGE_CACHE_TYPE"],
@@ -179,45 +249,8 @@ def init_app(app: Flask) -> None:
     from .content.signals import content_changed
 
     content_changed.connect(_on_content_changed)
-    stamps = _Stamps(app)
-
-    @app.before_request
-    def _answer_from_cache():
-        if not current_app.config["PAGE_CACHE_ENABLED"] or seconds <= 0:
-            return None
-        key = page_key(stamps)
-        if key is None:
-            return None
-        g.page_cache_key = key
-        encoding = _negotiated_encoding()
-        entry = cache.get(f"{key}|{encoding}")
-        if entry is None and encoding != "identity":
-            # Rendered before for another encoding: Flask-Compress
-            # compresses the kept bytes, and the store keeps the result.
-            entry = cache.get(f"{key}|identity")
-            if entry is not None:
-                g.page_cache_compress_only = True
-        if entry is None:
-            return None  # render; _store_in_cache keeps the answer
-        g.page_cache_hit = True
-        return _from_entry(entry)
-
-    @app.after_request
-    def _store_in_cache(response):
-        key = g.get("page_cache_key")
-        if not key or response.status_code != 200 or response.is_streamed or "Set-Cookie" in response.headers:
-            return response
-        if g.get("page_cache_hit") and not g.get("page_cache_compress_only"):
-            return response
-        if not response.cache_control.public:
-            return response
-        identity = g.get("page_cache_identity")
-        if identity is not None:
-            cache.set(f"{key}|identity", identity)
-        encoding = response.headers.get("Content-Encoding")
-        if encoding in ENCODINGS:
-            cache.set(f"{key}|{encoding}", _entry(response))
-        return response
+    if seconds > 0:
+        app.wsgi_app = PageCache(app, app.wsgi_app, app.extensions["cache"][cache])
 
 
 def _on_content_changed(sender, **_changes) -> None:

@@ -50,16 +50,28 @@ def test_a_revalidation_is_answered_before_rendering(app, published, renders):
 
 
 def test_compressed_copies_are_kept_and_each_encoding_is_right(app, published, renders):
-    plain = app.test_client().get("/articles/sleep-and-stress").data
-    br = app.test_client().get("/articles/sleep-and-stress", headers={"Accept-Encoding": "br"})
-    gz = app.test_client().get("/articles/sleep-and-stress", headers={"Accept-Encoding": "gzip"})
-    br_again = app.test_client().get("/articles/sleep-and-stress", headers={"Accept-Encoding": "br"})
-    assert renders == ["articles/article.html"]
-    assert br.headers["Content-Encoding"] == "br" and br_again.headers["Content-Encoding"] == "br"
-    assert brotli.decompress(br_again.data) == plain
-    assert gz.headers["Content-Encoding"] == "gzip"
-    assert gzip.decompress(gz.data) == plain
-    assert br.headers["ETag"] != gz.headers["ETag"]
+    clients = [app.test_client() for _ in range(2)]
+    answers = {}
+    for client in clients:  # the second reader of each encoding costs no render
+        for encoding in ("identity", "br", "gzip"):
+            answers[encoding] = client.get("/articles/sleep-and-stress", headers={"Accept-Encoding": encoding})
+    assert renders == ["articles/article.html"] * 3
+    plain = answers["identity"].data
+    assert "Content-Encoding" not in answers["identity"].headers
+    assert answers["br"].headers["Content-Encoding"] == "br"
+    assert brotli.decompress(answers["br"].data) == plain
+    assert answers["gzip"].headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(answers["gzip"].data) == plain
+    assert len({answer.headers["ETag"] for answer in answers.values()}) == 3
+
+
+def test_a_cached_answer_carries_every_header_of_the_rendered_one(app, published):
+    rendered = app.test_client().get("/category/sleep", headers={"Accept-Encoding": "br"})
+    cached = app.test_client().get("/category/sleep", headers={"Accept-Encoding": "br"})
+    assert dict(cached.headers) == dict(rendered.headers)
+    assert cached.data == rendered.data
+    head = app.test_client().head("/category/sleep", headers={"Accept-Encoding": "br"})
+    assert head.data == b"" and head.headers["ETag"] == rendered.headers["ETag"]
 
 
 def test_an_import_shows_at_once(app, client, content, published):
