@@ -196,3 +196,14 @@ def test_without_proxy_hops_a_forwarded_header_cannot_dodge_the_limit(client):
 def test_health_check_reports_the_mail_queue(client):
     body = client.get("/healthz").get_json()
     assert body["checks"]["mail_queue"] == "ok"
+
+
+def test_the_blank_box_on_each_page_records_that_page_as_the_source(app, client, content):
+    content.write("sleep-study", title="'Sleep and stress'")
+    with app.app_context():
+        content.import_all()
+    for path, source in (("/", "/"), ("/articles/sleep-and-stress?utm_source=x", "/articles/sleep-and-stress")):
+        page = client.get(path).get_data(as_text=True)
+        assert f'<input id="subscribe-source" name="source" type="hidden" value="{source}">' in page
+        assert "__source_page__" not in page
+        assert 'name="email"' in page and "How often would you like updates?" in page
