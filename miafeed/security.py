@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, make_response, render_template, request
 from flask.sessions import SecureCookieSession, SessionInterface
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

@@ -212,3 +212,53 @@ def test_sign_up_with_a_bad_address_shows_the_error_next_to_the_field(site, new_
     error.wait_for()
     assert page.locator("#subscribe-email").get_attribute("aria-invalid") == "true"
     assert_accessible(page)
+
+
+def _stored_rows(site, address: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(site.instance / "miafeed.db") as database:
+        subscribers = database.execute("SELECT count(*) FROM subscribers WHERE email = ?", (address,)).fetchone()[0]
+        mail = database.execute("SELECT count(*) FROM outgoing_mail WHERE to_address = ?", (address,)).fetchone()[0]
+    return subscribers + mail
+
+
+def test_a_sign_up_form_on_another_site_is_refused_with_a_readable_page(site, new_page):
+    require(site, "newsletter.subscribe")
+    address = f"forged-{time.time_ns()}@example.org"
+    page = new_page().page
+    # A page on another origin that posts our sign-up form, as a forger would.
+    forged = (f'<!doctype html><title>Win a prize</title><form method="post" action="{site.url("/newsletter/subscribe")}">'
+              f'<input name="email" value="{address}"><input name="frequency" value="daily">'
+              '<button type="submit">Claim</button></form>')
+    page.route("http://prize.test/**", lambda route: route.fulfill(body=forged, content_type="text/html"))
+    page.goto("http://prize.test/")
+    with page.expect_response(lambda response: "/newsletter/subscribe" in response.url) as answer:
+        page.locator("button").click()
+    assert answer.value.status == 403
+    page.wait_for_load_state()
+    assert "This form came from another website" in page.locator("main").inner_text()
+    assert "Nothing was saved or sent" in page.locator("main").inner_text()
+    assert _stored_rows(site, address) == 0
+
+
+def test_an_htmx_sign_up_refused_as_cross_origin_shows_why_in_place(site, new_page):
+    require(site, "newsletter.subscribe")
+    address = f"refused-htmx-{time.time_ns()}@example.org"
+    watched = new_page()
+    page = watched.page
+    # As if the page had been opened from another origin: the browser's own
+    # headers on the htmx POST say so.
+    page.route("**/newsletter/subscribe", lambda route: route.continue_(
+        headers={**route.request.headers, "origin": "http://prize.test", "sec-fetch-site": "cross-site"}))
+    page.goto(site.url(site.articles[0]), wait_until="networkidle")
+    page.locator("#subscribe-email").fill(address)
+    with page.expect_response(lambda response: "/newsletter/subscribe" in response.url) as answer:
+        page.locator(".subscribe-form button[type=submit]").click()
+    assert answer.value.status == 403
+    page.locator("#form-refused-heading").wait_for()
+    assert "Nothing was saved or sent" in page.locator(".form-refused").inner_text()
+    assert page.locator(".site-header").count() == 1  # swapped in place, not a new page
+    assert _stored_rows(site, address) == 0
+    assert watched.problems() == []
+    assert_accessible(page)
