@@ -81,6 +81,11 @@ page-weight: setup
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/dist bench/lighthouse-npm/node_modules
 
+# The site against a hello-world Flask app under wrk, page cache on and off (ports 8201-8203).
+.PHONY: bench-http
+bench-http: setup
+	$(BIN)/python bench/http_bench.py $(BENCH_ARGS)
+
 .PHONY: bench-newsletter
 bench-newsletter: setup
 	$(BIN)/python bench/newsletter_digest.py

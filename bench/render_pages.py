@@ -37,7 +37,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as instance:
-        app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/bench.db"}, instance_path=instance)
+        # The page cache off: this measures renders (bench/http_bench.py measures the cache).
+        app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/bench.db",
+                          "PAGE_CACHE_ENABLED": False}, instance_path=instance)
         with app.app_context():
             db.create_all()
             import_content(app.config["CONTENT_DIR"])

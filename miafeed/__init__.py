@@ -27,11 +27,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     )
     _load_config(app, test_config)
 
-    from .extensions import csrf, db, migrate
+    from .extensions import db, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
-    csrf.init_app(app)
 
     from . import assets, caching, database, metadata, security, web
     from .articles import bp as articles_bp

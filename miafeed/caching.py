@@ -1,56 +1,60 @@
 """Validators, Cache-Control and compression for pages, fragments and feeds.
 
-The decision, and why:
+The contract (README, "Caching"):
 
-* Every successful GET of HTML or XML gets a strong ETag (a hash of the
-  body) and answers `If-None-Match` with 304, so a revisit costs a few
-  hundred bytes.
-* A page that never touched the session (category, tag, the fragments,
-  feeds, sitemap) is the same for everyone: `public, max-age=60`, so a
-  proxy or CDN in front can absorb a spike for a minute at a time.
-* A page that touched the session carries a CSRF token bound to that
-  reader's session cookie (the subscribe form on the home and article
-  pages). A shared cache must never hand it, or its Set-Cookie, to someone
-  else: `private, no-cache` (the reader's own browser keeps it and
-  revalidates) and Flask's `Vary: Cookie`. Flask-WTF signs the token with
-  a timestamp, so the body differs every second; the ETag is therefore
-  computed with the signed token left out and the session's raw token put
-  in: same page and same session give the same ETag, another session
-  never matches it.
-* Newsletter pages (/newsletter/...) are reached through personal token
-  links and show the reader's address: `no-store`, kept by no cache at all.
+* Reader pages are the same bytes for everyone: no session, no cookie, no
+  per-reader token (forms are guarded by origin, see security.py). So every
+  successful GET of a page, fragment, feed or the sitemap is
+  `Cache-Control: public, max-age=60, stale-while-revalidate=300,
+  stale-if-error=86400` with a strong ETag (a hash of the body), and any
+  client that revalidates gets a 304.
+  - max-age 60: a browser, proxy or CDN may reuse a page for a minute, so a
+    new article or a correction reaches everyone within a minute, and during
+    a spike each cache asks the app about once a minute per page.
+  - stale-while-revalidate 300: for five more minutes a cache may answer at
+    once with the old copy while it fetches the new one in the background,
+    so no reader waits on the app when the minute runs out.
+  - stale-if-error 86400: if the app is down, a CDN keeps serving the last
+    good copy for a day instead of an error page.
+* Vary: only `Accept-Encoding` (Flask-Compress) and, where a fragment and a
+  page share a URL, `HX-Request`.
+* Newsletter link pages (/newsletter/confirm, /preferences, /unsubscribe)
+  show the reader's address: `no-store` on every answer, kept by no cache.
+* Error responses carry no validator and are not marked public.
 * Compression: Flask-Compress (Brotli, then gzip) for everything the app
   renders; it appends the encoding to a strong ETag (`"abc:br"`) and
-  re-evaluates the conditional request itself. Static files are compressed
-  once at build time and served by WhiteNoise (see assets.py).
+  evaluates the conditional request again. The page cache (page_cache.py)
+  keeps the compressed bytes too, so a hit costs neither a render nor a
+  compression. Static files are compressed once at build time and served by
+  WhiteNoise (see assets.py).
 """
 from __future__ import annotations
 
 import hashlib
 
-from flask import Flask, g, request
+from flask import Flask, request
 from flask_compress import Compress
 
-PAGE_MAX_AGE = 60
-PERSONAL_PATH_PREFIX = "/newsletter/"
+from . import page_cache
+
 CACHEABLE_TYPES = ("text/html", "application/atom+xml", "application/xml", "text/xml", "text/plain")
+# Pages reached through personal links, showing one reader's address.
+PERSONAL_PATH_PREFIXES = ("/newsletter/confirm/", "/newsletter/preferences/", "/newsletter/unsubscribe/")
 
 compress = Compress()
 
 
-def _etag_source(response) -> bytes:
-    body = response.get_data()
-    signed = g.get("csrf_token")
-    if signed:
-        # "payload.timestamp.signature": the payload is the session's own
-        # token, the rest changes every second.
-        body = body.replace(signed.encode(), b"") + signed.rsplit(".", 2)[0].encode()
-    return body
+def shared_cache_control(config) -> str:
+    """The Cache-Control of a page that is the same for everyone."""
+    return (
+        f"public, max-age={int(config['HTTP_MAX_AGE_SECONDS'])}, "
+        f"stale-while-revalidate={int(config['HTTP_STALE_WHILE_REVALIDATE_SECONDS'])}, "
+        f"stale-if-error={int(config['HTTP_STALE_IF_ERROR_SECONDS'])}"
+    )
 
 
-def is_personal(response) -> bool:
-    """True when the body or headers belong to one reader's session."""
-    return "csrf_token" in g or "Set-Cookie" in response.headers
+def is_personal_path(path: str) -> bool:
+    return path.startswith(PERSONAL_PATH_PREFIXES)
 
 
 def init_app(app: Flask) -> None:
@@ -71,24 +75,29 @@ def init_app(app: Flask) -> None:
             "image/svg+xml",
         ],
     )
-    # Registered first, so its after_request runs last, on the final body.
+    cache_control = shared_cache_control(app.config)
+
+    # Registered before our hook, so Flask-Compress runs after it, on the
+    # final body, and the page cache (a WSGI layer around the app) keeps the
+    # compressed bytes.
+    page_cache.init_app(app)
     compress.init_app(app)
 
     @app.after_request
     def _validators_and_cache_control(response):
+        if is_personal_path(request.path):
+            response.headers["Cache-Control"] = "no-store"
+            return response
         if request.method not in ("GET", "HEAD") or response.status_code != 200:
             return response
         if response.is_streamed or response.mimetype not in CACHEABLE_TYPES:
             return response
-        if "Cache-Control" in response.headers:  # a view that decided for itself
-            return response
-        if request.path.startswith(PERSONAL_PATH_PREFIX):
-            response.headers["Cache-Control"] = "no-store"
-            return response
-        if is_personal(response):
+        if "Set-Cookie" in response.headers:  # never shared; nothing sets one today
             response.headers["Cache-Control"] = "private, no-cache"
-            response.vary.add("Cookie")
-        else:
-            response.headers["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
-        response.set_etag(hashlib.sha256(_etag_source(response)).hexdigest()[:32])
+            return response
+        if "Cache-Control" not in response.headers:  # else a view decided for itself
+            response.headers["Cache-Control"] = cache_control
+            response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
+        if response.cache_control.public:
+            page_cache.mark_shared(response)
         return response.make_conditional(request)

@@ -42,9 +42,32 @@ MAX_FORM_MEMORY_SIZE = 4 * 1024
 # Fields in a multipart form.
 MAX_FORM_PARTS = 50
 
-WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session cookie
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
+# --- Forms and the cross-origin guard (see README, "Forms without cookies") ---
+# Flask-WTF's session-bound CSRF token is off: it set a cookie on every
+# reader and made every page private. security.py refuses unsafe requests
+# that a browser says come from another site instead.
+WTF_CSRF_ENABLED = False
+# Extra origins (https://host[:port]) whose pages may post forms here, for
+# example a second domain of the site. SITE_URL's origin is always trusted.
+TRUSTED_ORIGINS = []
+
+# --- Caching (see README, "Caching") ---
+# What browsers, proxies and CDNs are told about shared pages. A minute
+# fresh; then five minutes in which a cache may answer with the old copy
+# while it fetches the new one; a day of the last good copy if the app is down.
+HTTP_MAX_AGE_SECONDS = 60
+HTTP_STALE_WHILE_REVALIDATE_SECONDS = 300
+HTTP_STALE_IF_ERROR_SECONDS = 86400
+# The page cache inside the app. An import, a reindex or a scheduled article
+# shows at once on this host; a change made on another host within
+# PAGE_CACHE_SECONDS.
+PAGE_CACHE_ENABLED = True
+PAGE_CACHE_SECONDS = 30
+# Any Flask-Caching backend: SimpleCache is per worker process; RedisCache
+# (with PAGE_CACHE_REDIS_URL, needs the redis package) shares one cache.
+PAGE_CACHE_TYPE = "SimpleCache"
+PAGE_CACHE_MAX_ENTRIES = 1000
+PAGE_CACHE_REDIS_URL = None
 
 # --- Newsletter (see README, Newsletter) ---
 # SMTP delivery when MAIL_SERVER is set; otherwise each mail is written as an

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Response, abort, jsonify, make_response, render_template, request
-from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
 from .extensions import db
@@ -98,18 +97,6 @@ def init_app(app) -> None:
     @app.errorhandler(413)
     def _too_large(error):
         return request_too_large_response()
-
-    @app.errorhandler(CSRFError)
-    def _csrf_error(error):
-        # htmx 2 does not swap a 400, so an htmx form would just do nothing:
-        # it gets a 200 fragment, swapped where the form was, that asks the
-        # reader to reload (the page holds an expired or missing token).
-        if wants_fragment():
-            response = make_response(render_template("partials/_reload_notice.html"), 200)
-        else:
-            response = make_response(render_template("errors/error.html", error=error, csrf=True), 400)
-        response.vary.add("HX-Request")
-        return response
 
     @app.errorhandler(500)
     def _server_error(error):

@@ -1,5 +1,5 @@
 """Sign-up: the inline form, validation, the same answer for every address,
-rate limit and CSRF."""
+and the rate limit. Cross-site posts: tests/test_cross_origin.py."""
 from __future__ import annotations
 
 import re
@@ -161,39 +161,6 @@ def test_default_rate_limit_is_five_per_minute_and_fifty_per_day(app):
     assert app.config["SUBSCRIBE_RATE_LIMIT"] == "5 per minute; 50 per day"
 
 
-@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
-def test_missing_csrf_token_with_htmx_gets_a_reload_fragment(client, app):
-    response = sign_up(client, "csrf@example.org")
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    assert "Please reload the page" in page and "<html" not in page
-    assert subscriber(app, "csrf@example.org") is None
-
-
-@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
-def test_missing_csrf_token_without_javascript_gets_a_readable_400(client):
-    response = sign_up(client, "csrf@example.org", htmx=False)
-    assert response.status_code == 400
-    assert "Please reload the page" in response.get_data(as_text=True)
-
-
-@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
-def test_form_with_its_csrf_token_subscribes(client, app):
-    page = client.get("/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = sign_up(client, "token@example.org", csrf_token=token)
-    assert "Check your inbox" in response.get_data(as_text=True)
-    assert subscriber(app, "token@example.org").status == "pending"
-
-
-@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
-def test_stale_csrf_token_with_htmx_gets_the_reload_fragment(client, app):
-    client.get("/")
-    response = sign_up(client, "stale@example.org", csrf_token="IjEyMyI.stale.token")
-    assert "Please reload the page" in response.get_data(as_text=True)
-    assert subscriber(app, "stale@example.org") is None
-
-
 def test_consent_source_is_a_local_page_and_never_a_link_token(client, app):
     sign_up(client, "offsite@example.org", source="https://evil.example/page")
     sign_up(client, "token@example.org", source="/newsletter/confirm/WzEsIm5vbmNlIl0.abc.def")
@@ -229,3 +196,14 @@ def test_without_proxy_hops_a_forwarded_header_cannot_dodge_the_limit(client):
 def test_health_check_reports_the_mail_queue(client):
     body = client.get("/healthz").get_json()
     assert body["checks"]["mail_queue"] == {"status": "ok", "waiting": 0, "oldest_waiting_seconds": 0, "failed": 0}
+
+
+def test_the_blank_box_on_each_page_records_that_page_as_the_source(app, client, content):
+    content.write("sleep-study", title="'Sleep and stress'")
+    with app.app_context():
+        content.import_all()
+    for path, source in (("/", "/"), ("/articles/sleep-and-stress?utm_source=x", "/articles/sleep-and-stress")):
+        page = client.get(path).get_data(as_text=True)
+        assert f'<input id="subscribe-source" name="source" type="hidden" value="{source}">' in page
+        assert "__source_page__" not in page
+        assert 'name="email"' in page and "How often would you like updates?" in page

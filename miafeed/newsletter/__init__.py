@@ -7,6 +7,10 @@ tests and CLI commands never get a thread they did not ask for.
 """
 from __future__ import annotations
 
+from markupsafe import Markup, escape
+
+SOURCE_PLACEHOLDER = "/__source_page__"
+
 
 def init_app(app) -> None:
     """Wire the newsletter into the app."""
@@ -21,9 +25,25 @@ def init_app(app) -> None:
     app.add_url_rule("/privacy", "privacy", privacy)
     cli.init_app(app)
 
-    def new_subscribe_form():
-        """A blank sign-up form for the partial on pages whose views know nothing about it."""
-        return SubscribeForm(formdata=None)
-
-    app.jinja_env.globals["new_subscribe_form"] = new_subscribe_form
+    app.jinja_env.globals["blank_subscribe_box"] = _blank_subscribe_box(app, SubscribeForm)
     register_health_check(app, "mail_queue", delivery.queue_health)
+
+
+def _blank_subscribe_box(app, form_class):
+    """blank_subscribe_box(path): the empty sign-up box, with `path` as its
+    source page. Rendering the WTForms fields cost about a third of an
+    article render; the box is rendered once per process instead (again on
+    every call while templates auto-reload, as in development)."""
+    from flask import render_template
+
+    rendered: list[str] = []
+
+    def blank_subscribe_box(path: str) -> Markup:
+        if not rendered or app.jinja_env.auto_reload:
+            html = render_template("newsletter/_subscribe_form.html", subscribe_form=form_class(formdata=None, source=SOURCE_PLACEHOLDER))
+            if f'value="{SOURCE_PLACEHOLDER}"' not in html:
+                raise RuntimeError("the sign-up box lost its source field")
+            rendered[:] = [html]
+        return Markup(rendered[0].replace(f'value="{SOURCE_PLACEHOLDER}"', f'value="{escape(path)}"'))
+
+    return blank_subscribe_box

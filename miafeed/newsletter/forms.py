@@ -87,8 +87,17 @@ class FrequencyField(RadioField):
             raise ValidationError("Choose daily, weekly or monthly.")
 
 
-class SubscribeForm(FlaskForm):
-    """Email, frequency, honeypot and source page; CSRF comes from FlaskForm."""
+class CookielessForm(FlaskForm):
+    """Flask-WTF's form without its session-bound CSRF token, whatever the
+    config says: security.py's cross-origin guard protects every POST, and a
+    token would put a cookie on every reader (see README, Dependency notes)."""
+
+    class Meta:
+        csrf = False
+
+
+class SubscribeForm(CookielessForm):
+    """Email, frequency, honeypot and source page."""
 
     email = BoundedEmailField(
         "Email address",
@@ -118,11 +127,11 @@ class SubscribeForm(FlaskForm):
         return _source_page(self.source.data)
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(CookielessForm):
     """Frequency on the preferences page; the buttons say what to do."""
 
     frequency = FrequencyField("How often would you like updates?", choices=FREQUENCY_CHOICES)
 
 
-class ButtonForm(FlaskForm):
-    """A form that is only a CSRF token and a button (confirm, unsubscribe)."""
+class ButtonForm(CookielessForm):
+    """A form that is only a button (confirm, unsubscribe)."""

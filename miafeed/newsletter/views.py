@@ -2,10 +2,10 @@
 
 Status codes for htmx: htmx 2 does not swap 4xx/5xx answers by default, and
 a reader needs to see why the form did not work. So an htmx request gets
-200 with the fragment to show (the form with its errors, the rate-limit or
-reload notice), while a plain form post gets the honest status (422, 429,
-400) with the same text in a full page. We chose this over a global
-htmx responseHandling config so the rest of the site keeps htmx's default.
+200 with the fragment to show (the form with its errors, the rate-limit
+notice), while a plain form post gets the honest status (422, 429) with the
+same text in a full page. The one exception is security.py's 403 for a form
+sent from another site, which base.html's htmx config swaps as it is.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from email.utils import parseaddr
 
 from flask import Blueprint, current_app, render_template, request
 
-from ..extensions import csrf, limiter
+from ..extensions import limiter
 from ..web import render_page_or_fragment, request_too_large_response, wants_fragment
 from . import subscriptions, tokens
 from .forms import ButtonForm, PreferencesForm, SubscribeForm
@@ -148,7 +148,6 @@ def preferences(token: str):
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-@csrf.exempt  # the token authenticates; RFC 8058 one-click POSTs come without cookies
 def unsubscribe(token: str):
     """GET shows a button; POST unsubscribes (or undoes); one-click per RFC 8058."""
     try:
@@ -160,9 +159,6 @@ def unsubscribe(token: str):
     if request.form.get("List-Unsubscribe") == "One-Click":
         subscriptions.unsubscribe(subscriber)
         return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), done=True)
-    # The button on our own page still carries a CSRF token, like every form.
-    if current_app.config.get("WTF_CSRF_ENABLED", True):
-        csrf.protect()
     if request.form.get("action") == "undo":
         if subscriptions.resubscribe(subscriber):
             return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), undone=True)

@@ -212,3 +212,56 @@ def test_sign_up_with_a_bad_address_shows_the_error_next_to_the_field(site, new_
     error.wait_for()
     assert page.locator("#subscribe-email").get_attribute("aria-invalid") == "true"
     assert_accessible(page)
+
+
+def _stored_rows(site, address: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(site.instance / "miafeed.db") as database:
+        subscribers = database.execute("SELECT count(*) FROM subscribers WHERE email = ?", (address,)).fetchone()[0]
+        mail = database.execute("SELECT count(*) FROM outgoing_mail WHERE to_address = ?", (address,)).fetchone()[0]
+    return subscribers + mail
+
+
+def test_a_sign_up_form_on_another_site_is_refused_with_a_readable_page(site, new_page):
+    require(site, "newsletter.subscribe")
+    address = f"forged-{time.time_ns()}@example.org"
+    page = new_page().page
+    # A page on another origin that posts our sign-up form, as a forger would.
+    forged = (f'<!doctype html><title>Win a prize</title><form method="post" action="{site.url("/newsletter/subscribe")}">'
+              f'<input name="email" value="{address}"><input name="frequency" value="daily">'
+              '<button type="submit">Claim</button></form>')
+    page.route("http://prize.test/**", lambda route: route.fulfill(body=forged, content_type="text/html"))
+    page.goto("http://prize.test/")
+    with page.expect_response(lambda response: "/newsletter/subscribe" in response.url) as answer:
+        page.locator("button").click()
+    assert answer.value.status == 403
+    page.wait_for_load_state()
+    assert "This form came from another website" in page.locator("main").inner_text()
+    assert "Nothing was saved or sent" in page.locator("main").inner_text()
+    assert _stored_rows(site, address) == 0
+
+
+def test_an_htmx_sign_up_refused_as_cross_origin_shows_why_in_place(site, new_page):
+    require(site, "newsletter.subscribe")
+    address = f"refused-htmx-{time.time_ns()}@example.org"
+    watched = new_page()
+    page = watched.page
+    # The POST leaves the browser with the headers a cross-site request
+    # carries (Chromium will not let a page forge them, so Playwright sends
+    # it on the browser's behalf), and the browser's htmx gets the answer.
+    page.route("**/newsletter/subscribe", lambda route: route.fulfill(response=route.fetch(
+        headers={**route.request.headers, "origin": "http://prize.test", "sec-fetch-site": "cross-site"})))
+    page.goto(site.url(site.articles[0]), wait_until="networkidle")
+    page.locator("#subscribe-email").fill(address)
+    with page.expect_response(lambda response: "/newsletter/subscribe" in response.url) as answer:
+        page.locator(".subscribe-form button[type=submit]").click()
+    assert answer.value.status == 403
+    page.locator("#form-refused-heading").wait_for()
+    assert "Nothing was saved or sent" in page.locator(".form-refused").inner_text()
+    assert page.locator(".site-header").count() == 1  # swapped in place, not a new page
+    assert _stored_rows(site, address) == 0
+    # Chromium logs every 4xx answer to the console itself; anything else
+    # (a CSP violation, a script error) would be a fault.
+    assert [problem for problem in watched.problems() if "status of 403 (Forbidden)" not in problem] == []
+    assert_accessible(page)
