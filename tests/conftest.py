@@ -10,6 +10,8 @@ from miafeed import create_app
 from miafeed.content import import_content
 from miafeed.extensions import db
 
+from database_support import ON_POSTGRES, close_test_databases, database_uri_for, drop_test_databases
+
 CATEGORIES_YML = """\
 - name: Mental Health & Mindfulness
   slug: mental-health-mindfulness
@@ -23,6 +25,26 @@ CATEGORIES_YML = """\
 """
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip the tests written for the other database (see database_support)."""
+    for item in items:
+        if ON_POSTGRES and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="checks SQLite behaviour; this run is on PostgreSQL"))
+        if not ON_POSTGRES and item.get_closest_marker("postgres_only"):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: `make test-postgres`"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_database_per_test():
+    """On PostgreSQL, drop the databases a test created once it is over."""
+    yield
+    drop_test_databases()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    close_test_databases()
+
+
 @pytest.fixture
 def app(tmp_path):
     instance = tmp_path / "instance"
@@ -30,7 +52,7 @@ def app(tmp_path):
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/test.db",
+            "SQLALCHEMY_DATABASE_URI": database_uri_for(instance),
             "WTF_CSRF_ENABLED": False,
             "SITE_URL": "http://localhost",
         },
