@@ -21,7 +21,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from ..database import write_transaction
+from ..database import for_update_skip_locked, write_transaction
 from ..extensions import db
 from ..models import utcnow
 from .mail import mail_queued
@@ -160,9 +160,9 @@ def claim_batch(size: int) -> list[ClaimedMail]:
     with write_transaction():
         if stale:  # a process died mid-send: put its mail back in the queue
             db.session.execute(update(OutgoingMail).where(*_stale(now)).values(status=QUEUED, claimed_by=None))
-        due_ids = list(
-            db.session.scalars(select(OutgoingMail.id).where(*_due(now)).order_by(OutgoingMail.id).limit(size))
-        )
+        due_ids = list(db.session.scalars(for_update_skip_locked(
+            select(OutgoingMail.id).where(*_due(now)).order_by(OutgoingMail.id).limit(size)
+        )))
         # The conditions are repeated in the UPDATE so that, on a database
         # without SQLite's single writer, a row another claimer took first
         # is skipped rather than taken twice.
