@@ -59,10 +59,12 @@ SUBSCRIBE_MIN_ANSWER_SECONDS = 0.05
 CONFIRM_TOKEN_MAX_AGE_HOURS = 72
 DIGEST_MAX_ARTICLES = 10
 
-# Flask-Limiter. memory:// counts per process; several workers or hosts
-# should share redis://host:6379 so the limit holds across them.
+# Flask-Limiter. None: the host's workers share one count in
+# instance/ratelimits.sqlite (see miafeed/ratelimit_storage.py). Several hosts
+# share one count with redis://host:6379/0 (needs the `redis` extra). Never
+# memory://: it counts per process, so 5 workers let 5 times the limit through.
 SUBSCRIBE_RATE_LIMIT = "5 per minute; 50 per day"
-RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_STORAGE_URI = None
 RATELIMIT_ENABLED = True
 RATELIMIT_HEADERS_ENABLED = True
 # How many reverse proxies in front of the app set X-Forwarded-For/-Proto.

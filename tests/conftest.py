@@ -1,6 +1,7 @@
 """Fixtures: a fresh app and database per test, and a writer of article files."""
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -43,6 +44,39 @@ def _fresh_database_per_test():
 
 def pytest_sessionfinish(session, exitstatus):
     close_test_databases()
+
+
+def _service(start):
+    import services
+
+    try:
+        server = start()
+    except services.ServiceMissing as missing:
+        if os.environ.get("CI"):
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
+    return server
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A throwaway redis-server on a unix socket (tests/services.py)."""
+    import services
+
+    server = _service(services.start_redis)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """The PostgreSQL server this run uses (make test-postgres), for tests that
+    start several processes or hosts against one database."""
+    from database_support import SERVER_URL
+
+    if not SERVER_URL:
+        pytest.skip("needs PostgreSQL: `make test-postgres`")
+    return SERVER_URL
 
 
 @pytest.fixture
