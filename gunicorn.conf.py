@@ -30,3 +30,15 @@ def post_worker_init(worker):
     from miafeed.newsletter.delivery import start_background_delivery
 
     start_background_delivery(worker.wsgi)
+    _start_search_follower(worker)
+
+
+def _start_search_follower(worker):
+    """Start this worker's search change-log follower (miafeed/search/follow.py).
+
+    Every worker has one; a lock in the instance folder lets one of them
+    apply the log at a time, so the host has one index writer.
+    """
+    from miafeed.search.follow import start_background_follower
+
+    start_background_follower(worker.wsgi)

@@ -70,3 +70,19 @@ RATELIMIT_HEADERS_ENABLED = True
 # How many reverse proxies in front of the app set X-Forwarded-For/-Proto.
 # 0 (default) trusts none, so a client cannot fake its address.
 PROXY_HOPS = 0
+
+# --- Search replicas (see README, Several hosts) ---
+# Each host applies the search change log to its own index this often.
+SEARCH_FOLLOW_SECONDS = 2
+# Run that follower as a thread in the gunicorn workers (one at a time per
+# host, under a lock). False when `flask search follow` runs as its own service.
+SEARCH_FOLLOW_IN_WEB = True
+# /healthz answers 503 when the oldest change this host has not applied yet
+# is older than this.
+SEARCH_MAX_LAG_SECONDS = 60
+# On PostgreSQL a change's number can become visible after higher ones (its
+# transaction committed later). A missing number is looked for again for
+# this long before it is taken for a rolled-back transaction.
+SEARCH_GAP_GRACE_SECONDS = 600
+# Change log rows older than this are deleted; a host away longer rebuilds.
+SEARCH_CHANGES_KEEP_DAYS = 7
