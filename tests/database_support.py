@@ -35,6 +35,7 @@ class PostgresDatabases:
         self.counter = itertools.count(1)
         self.template: str | None = None
         self.created: list[str] = []
+        self.session_created: list[str] = []
         self.by_instance: dict[str, str] = {}
 
     def url_for(self, name: str) -> str:
@@ -60,13 +61,14 @@ class PostgresDatabases:
                 db.engine.dispose()
         return name
 
-    def new_database(self, empty: bool = False) -> str:
-        """A new database: with the schema, or `empty` (for migrations)."""
+    def new_database(self, empty: bool = False, for_session: bool = False) -> str:
+        """A new database: with the schema, or `empty` (for migrations); kept
+        until the test ends, or `for_session` until the session does."""
         if not empty and self.template is None:
             self.template = self._build_template()
         name = f"{self.prefix}_{next(self.counter)}"
         self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{"template0" if empty else self.template}"')
-        self.created.append(name)
+        (self.session_created if for_session else self.created).append(name)
         return self.url_for(name)
 
     def drop_created(self) -> None:
@@ -76,6 +78,8 @@ class PostgresDatabases:
         self.by_instance.clear()
 
     def close(self) -> None:
+        self.drop_created()
+        self.created, self.session_created = self.session_created, []
         self.drop_created()
         if self.template:
             self._execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
@@ -106,6 +110,12 @@ def database_uri_for(instance, empty: bool = False) -> str:
     if key not in databases.by_instance:
         databases.by_instance[key] = databases.new_database(empty=empty)
     return databases.by_instance[key]
+
+
+def session_database_uri() -> str | None:
+    """An empty PostgreSQL database for a whole session (the browser suite's
+    server migrates it), or None on SQLite (the server's default file)."""
+    return postgres_databases().new_database(empty=True, for_session=True) if ON_POSTGRES else None
 
 
 def drop_test_databases() -> None:
