@@ -30,6 +30,19 @@ def _host(tmp_path, name: str, **settings) -> Host:
     return host
 
 
+def test_host_file_counts_per_window_and_starts_again_when_it_ends(tmp_path):
+    from miafeed.ratelimit_storage import HostFileStorage
+
+    first = HostFileStorage(f"miafeed-host://{tmp_path}/counts.sqlite")
+    second = HostFileStorage(f"miafeed-host://{tmp_path}/counts.sqlite")  # another worker
+    assert [first.incr("signup/127.0.0.1", 60), second.incr("signup/127.0.0.1", 60)] == [1, 2]
+    assert second.get("signup/127.0.0.1") == 2 and first.get("signup/10.0.0.9") == 0
+    assert first.incr("ended", 0) == 1 and second.incr("ended", 0) == 1  # a window of 0 s is over at once
+    first.clear("signup/127.0.0.1")
+    assert second.get("signup/127.0.0.1") == 0
+    assert first.check()
+
+
 def test_workers_of_one_host_share_the_sign_up_count(tmp_path):
     host = _host(tmp_path, "single")
     with running(host, workers=3):

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import follow, indexing, related
+from . import follow, indexing, related, store
 
 search_cli = AppGroup("search", help="Build and check the full-text search index.")
 
@@ -60,7 +60,10 @@ def _recompute_related() -> None:
 @search_cli.command("ensure")
 def ensure_command() -> None:
     """Build the index only if it is missing or behind the database (fast when fine)."""
-    if indexing.index_is_current():
+    # Current means: built from the database as it is, and following the
+    # change log from a recorded position (an index from before the log
+    # existed has none, and is rebuilt once).
+    if indexing.index_is_current() and follow.read_position(store.search_root()) is not None:
         click.echo("Search index is up to date.")
         return
     click.echo("Search index is missing or out of date; rebuilding.")
