@@ -15,7 +15,6 @@ import os
 import tempfile
 import warnings
 
-import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
