@@ -56,6 +56,13 @@ run: db
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The same suite on PostgreSQL: against MIAFEED_TEST_DATABASE_URL when set
+# (a server where the user may create databases), otherwise on a throwaway
+# PostgreSQL 15 cluster started for the run and deleted afterwards.
+.PHONY: test-postgres
+test-postgres: setup
+	$(BIN)/python tests/services.py postgres -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
 bench: setup
 	$(BIN)/python bench/render_pages.py
 

@@ -69,6 +69,7 @@ def post_worker_init(worker):
     from miafeed.newsletter.delivery import start_background_delivery
 
     worker.miafeed_mail_delivery = start_background_delivery(worker.wsgi)
+    _start_search_follower(worker)
 
 
 def _stop_mail_delivery(worker):
@@ -88,3 +89,14 @@ def worker_exit(server, worker):
     """The worker is leaving (reload with HUP, stop, max requests): the mail
     thread finishes the mail in flight and gives back the rest of its claim."""
     _stop_mail_delivery(worker)
+
+
+def _start_search_follower(worker):
+    """Start this worker's search change-log follower (miafeed/search/follow.py).
+
+    Every worker has one; a lock in the instance folder lets one of them
+    apply the log at a time, so the host has one index writer.
+    """
+    from miafeed.search.follow import start_background_follower
+
+    start_background_follower(worker.wsgi)

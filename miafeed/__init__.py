@@ -32,13 +32,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
 
-    from . import assets, caching, database, metadata, security, web
+    from . import assets, caching, database, metadata, ratelimit_storage, security, web
     from .articles import bp as articles_bp
     from .content import cli as content_cli
     from .feeds import bp as feeds_bp
     from . import newsletter, search
 
     database.init_app(app)
+    ratelimit_storage.init_app(app)
     web.init_app(app)
     metadata.init_app(app)
     security.init_app(app)

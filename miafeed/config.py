@@ -103,12 +103,30 @@ SUBSCRIBE_MIN_ANSWER_SECONDS = 0.05
 CONFIRM_TOKEN_MAX_AGE_HOURS = 72
 DIGEST_MAX_ARTICLES = 10
 
-# Flask-Limiter. memory:// counts per process; several workers or hosts
-# should share redis://host:6379 so the limit holds across them.
+# Flask-Limiter. None: the host's workers share one count in
+# instance/ratelimits.sqlite (see miafeed/ratelimit_storage.py). Several hosts
+# share one count with redis://host:6379/0 (needs the `redis` extra). Never
+# memory://: it counts per process, so 5 workers let 5 times the limit through.
 SUBSCRIBE_RATE_LIMIT = "5 per minute; 50 per day"
-RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_STORAGE_URI = None
 RATELIMIT_ENABLED = True
 RATELIMIT_HEADERS_ENABLED = True
 # How many reverse proxies in front of the app set X-Forwarded-For/-Proto.
 # 0 (default) trusts none, so a client cannot fake its address.
 PROXY_HOPS = 0
+
+# --- Search replicas (see README, Several hosts) ---
+# Each host applies the search change log to its own index this often.
+SEARCH_FOLLOW_SECONDS = 2
+# Run that follower as a thread in the gunicorn workers (one at a time per
+# host, under a lock). False when `flask search follow` runs as its own service.
+SEARCH_FOLLOW_IN_WEB = True
+# /healthz answers 503 when the oldest change this host has not applied yet
+# is older than this.
+SEARCH_MAX_LAG_SECONDS = 60
+# On PostgreSQL a change's number can become visible after higher ones (its
+# transaction committed later). A missing number is looked for again for
+# this long before it is taken for a rolled-back transaction.
+SEARCH_GAP_GRACE_SECONDS = 600
+# Change log rows older than this are deleted; a host away longer rebuilds.
+SEARCH_CHANGES_KEEP_DAYS = 7

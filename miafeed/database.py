@@ -7,6 +7,12 @@ the lock instead of failing at once with "database is locked"), and
 the start instead of deadlocking when both try to upgrade a read lock.
 Other databases (PostgreSQL) need none of this; every hook below checks the
 dialect first, so switching is one setting.
+
+PostgreSQL runs transactions side by side instead (READ COMMITTED), so a
+transaction that reads a row in order to change it locks that row with
+`SELECT ... FOR UPDATE` (SQLite ignores the clause: BEGIN IMMEDIATE already
+serialises its writers), and queue claimers skip rows another claimer holds
+(`for_update_skip_locked`).
 """
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -123,5 +129,18 @@ def insert_ignoring_conflicts(table, values: dict, conflict_columns: list[str]):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
+    # Callers count inserted rows with rowcount; on PostgreSQL the statement
+    # also RETURNs the new key, and without this option rowcount reads -1.
     statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-    return db.session.execute(statement)
+    return db.session.execute(statement, execution_options={"preserve_rowcount": True})
+
+
+def for_update_skip_locked(statement):
+    """`statement` (a SELECT of rows to claim) with FOR UPDATE SKIP LOCKED.
+
+    On PostgreSQL each claimer locks the rows it picks and passes over rows
+    another claimer has locked, so claimers never wait for or take each
+    other's rows. SQLAlchemy leaves the clause out on SQLite, where the
+    claim's BEGIN IMMEDIATE makes claimers take turns instead.
+    """
+    return statement.with_for_update(skip_locked=True)

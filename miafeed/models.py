@@ -118,6 +118,25 @@ class RelatedPick(db.Model):
     related: Mapped[Article] = relationship(foreign_keys=[related_id], lazy="joined", innerjoin=True)
 
 
+class SearchChange(db.Model):
+    """One change to the searchable articles, for every host's index to follow.
+
+    Written by the import in the same transaction as the change itself, so
+    the log never misses a committed change nor shows one that was rolled
+    back. `seq` only grows; each host applies the changes after the last one
+    it applied (search/follow.py), reading the article as it is now.
+    """
+
+    __tablename__ = "search_changes"
+
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: a deleted article's change must outlive the article.
+    article_id: Mapped[int] = mapped_column(Integer)
+    # "index" (added, updated, or a draft now published) or "delete".
+    action: Mapped[str] = mapped_column(String(10))
+    changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 def visible_articles(now: datetime | None = None):
     """A select() of the articles readers may see: not drafts, not in the future,
     newest first. Callers add filters and paging."""

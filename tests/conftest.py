@@ -1,6 +1,7 @@
 """Fixtures: a fresh app and database per test, and a writer of article files."""
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 from miafeed import create_app
 from miafeed.content import import_content
 from miafeed.extensions import db
+
+from database_support import ON_POSTGRES, close_test_databases, database_uri_for, drop_test_databases
 
 CATEGORIES_YML = """\
 - name: Mental Health & Mindfulness
@@ -23,6 +26,59 @@ CATEGORIES_YML = """\
 """
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip the tests written for the other database (see database_support)."""
+    for item in items:
+        if ON_POSTGRES and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="checks SQLite behaviour; this run is on PostgreSQL"))
+        if not ON_POSTGRES and item.get_closest_marker("postgres_only"):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: `make test-postgres`"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_database_per_test():
+    """On PostgreSQL, drop the databases a test created once it is over."""
+    yield
+    drop_test_databases()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    close_test_databases()
+
+
+def _service(start):
+    import services
+
+    try:
+        server = start()
+    except services.ServiceMissing as missing:
+        if os.environ.get("CI"):
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
+    return server
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A throwaway redis-server on a unix socket (tests/services.py)."""
+    import services
+
+    server = _service(services.start_redis)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """The PostgreSQL server this run uses (make test-postgres), for tests that
+    start several processes or hosts against one database."""
+    from database_support import SERVER_URL
+
+    if not SERVER_URL:
+        pytest.skip("needs PostgreSQL: `make test-postgres`")
+    return SERVER_URL
+
+
 @pytest.fixture
 def app(tmp_path):
     instance = tmp_path / "instance"
@@ -30,7 +86,7 @@ def app(tmp_path):
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/test.db",
+            "SQLALCHEMY_DATABASE_URI": database_uri_for(instance),
             "WTF_CSRF_ENABLED": False,
             "SITE_URL": "http://localhost",
         },

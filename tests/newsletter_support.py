@@ -12,6 +12,7 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 
+from database_support import database_uri_for
 from miafeed import create_app
 from miafeed.extensions import db
 from miafeed.newsletter.delivery import deliver_due
@@ -26,7 +27,7 @@ def make_app(tmp_path, **overrides):
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/test.db",
+        "SQLALCHEMY_DATABASE_URI": database_uri_for(instance),
         "WTF_CSRF_ENABLED": False,
         "SITE_URL": SITE,
         "RATELIMIT_ENABLED": False,

@@ -6,6 +6,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
+from database_support import database_uri_for
 from miafeed import create_app
 from miafeed.extensions import db
 from miafeed.secrets import ConfigurationError
@@ -52,7 +53,9 @@ def test_instance_config_overrides_defaults_and_environment_overrides_both(tmp_p
 
 
 def test_migrations_build_the_schema_the_models_describe(tmp_path, clean_env):
-    app = create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
+    # An empty database of the kind this run uses (SQLite file or PostgreSQL).
+    database = database_uri_for(tmp_path, empty=True)
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database}, instance_path=str(tmp_path))
     with app.app_context():
         upgrade(revision="heads")
         tables = set(db.inspect(db.engine).get_table_names())
@@ -62,9 +65,11 @@ def test_migrations_build_the_schema_the_models_describe(tmp_path, clean_env):
 
         with db.engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        db.engine.dispose()
         assert differences == []
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
     with app.app_context():
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -1,6 +1,7 @@
 """Security headers on every response, and the production cookie settings."""
 import pytest
 
+from database_support import database_uri_for
 from miafeed import create_app
 
 
@@ -66,7 +67,7 @@ def production_client(tmp_path):
         {
             "ENV": "production",
             "SECRET_KEY": "x" * 48,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/prod.db",
+            "SQLALCHEMY_DATABASE_URI": database_uri_for(instance),
             "SITE_URL": "https://miasfeed.example",
         },
         instance_path=str(instance),

@@ -16,6 +16,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..models import Article, Category, Tag, utcnow
 from .categories import CategorySource, find_categories_file, load_categories
+from .changelog import record_search_changes
 from .parse import ArticleSource, FileProblem, parse_article_file
 from .render import count_words, html_to_text, reading_minutes, render_markdown
 from .signals import content_changed
@@ -172,6 +173,7 @@ def _write(sources: list[ArticleSource], categories: list[CategorySource], root:
                 result.removed.append(article.id)
                 db.session.delete(article)
     db.session.flush()
+    record_search_changes(result.added + result.updated, result.removed)
     return result
 
 

@@ -154,10 +154,15 @@ def send_digests(
 
 def _subscribers(chunk: list[int], frequency: str, key: str) -> list[Subscriber]:
     # Re-checked inside the transaction: a second run, an unsubscribe or a
-    # frequency change since the id list was read all count.
+    # frequency change since the id list was read all count. FOR UPDATE: on
+    # PostgreSQL a second run started at the same moment waits for these rows
+    # and then finds them marked sent (SQLite: BEGIN IMMEDIATE).
     return list(
         db.session.scalars(
-            select(Subscriber).where(Subscriber.id.in_(chunk), *_still_due(frequency, key)).order_by(Subscriber.id)
+            select(Subscriber)
+            .where(Subscriber.id.in_(chunk), *_still_due(frequency, key))
+            .order_by(Subscriber.id)
+            .with_for_update()
         ).all()
     )
 

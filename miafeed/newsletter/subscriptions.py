@@ -53,7 +53,9 @@ def subscribe(email: str, frequency: str, source: str) -> None:
             },
             ["email"],
         ).rowcount
-        subscriber = db.session.scalar(select(Subscriber).where(Subscriber.email == email))
+        # FOR UPDATE: on PostgreSQL a concurrent sign-up of the same address
+        # waits here and then sees this one's changes (SQLite: BEGIN IMMEDIATE).
+        subscriber = db.session.scalar(select(Subscriber).where(Subscriber.email == email).with_for_update())
         recently_told = subscriber.last_notice_at is not None and now - subscriber.last_notice_at < interval
         send = True
         if inserted:
@@ -85,7 +87,7 @@ def subscribe(email: str, frequency: str, source: str) -> None:
 def confirm(subscriber: Subscriber) -> bool:
     """Make a pending subscriber active. False if they were not pending."""
     with write_transaction():
-        db.session.refresh(subscriber)
+        db.session.refresh(subscriber, with_for_update=True)
         if subscriber.status != PENDING:
             return False
         subscriber.status = ACTIVE
@@ -96,7 +98,7 @@ def confirm(subscriber: Subscriber) -> bool:
 def unsubscribe(subscriber: Subscriber) -> None:
     """Stop all mail to this subscriber at once, including mail already queued."""
     with write_transaction():
-        db.session.refresh(subscriber)
+        db.session.refresh(subscriber, with_for_update=True)
         if subscriber.status != UNSUBSCRIBED:
             subscriber.status = UNSUBSCRIBED
             subscriber.unsubscribed_at = utcnow()
@@ -113,7 +115,7 @@ def resubscribe(subscriber: Subscriber) -> bool:
     nothing) for an address that was never confirmed.
     """
     with write_transaction():
-        db.session.refresh(subscriber)
+        db.session.refresh(subscriber, with_for_update=True)
         if subscriber.confirmed_at is None:
             return False
         if subscriber.status == UNSUBSCRIBED:
@@ -125,7 +127,7 @@ def resubscribe(subscriber: Subscriber) -> bool:
 def change_frequency(subscriber: Subscriber, frequency: str) -> None:
     """Set how often the digest comes; the next digest follows it."""
     with write_transaction():
-        db.session.refresh(subscriber)
+        db.session.refresh(subscriber, with_for_update=True)
         subscriber.frequency = frequency
 
 

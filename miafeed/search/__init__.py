@@ -4,7 +4,8 @@
 - indexing: updates from the import, full rebuilds;  searcher: per-thread reader
 - guard: the query guard;  querying: ranked, faceted, highlighted results
 - related: precomputed Related Articles picks
-- views: GET /search;  cli: `flask search reindex|ensure`
+- follow: applies the database's change log to this host's index
+- views: GET /search;  cli: `flask search reindex|ensure|follow`
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
     from ..content.signals import content_changed
     from ..web import register_health_check
     from . import cli, views
+    from .follow import lag_health
     from .health import search_health
 
     app.config.setdefault("SEARCH_INDEX_DIR", None)
@@ -24,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     cli.init_app(app)
     register_health_check(app, "search", search_health)
+    register_health_check(app, "search_lag", lag_health)
     content_changed.connect(_on_content_changed, sender=app, weak=False)
 
 
@@ -31,11 +34,13 @@ def _on_content_changed(app, changes) -> None:
     """After an import commits: index what it added, updated or removed, then
     recompute the related picks that could have changed (in that order: the
     picks read the updated index)."""
-    from . import indexing, related
+    from . import follow, related
 
     changed = list(changes.added) + list(changes.updated)
     try:
-        indexing.update_articles(changed, removed_ids=changes.removed)
+        # The import logged its changes (content/changelog.py); applying the
+        # log here updates this host's index, and other hosts follow the same log.
+        follow.catch_up()
         related.recompute(sorted(related.affected_by(changed)))
     except Exception:
         # The articles are committed; only derived data lags. Say how to

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
-from . import indexing, related
+from . import follow, indexing, related, store
 
 search_cli = AppGroup("search", help="Build and check the full-text search index.")
 
@@ -32,7 +34,8 @@ def _with_progress(label: str, work):
 
 
 def _rebuild_with_progress(procs: int | None) -> indexing.RebuildReport:
-    return _with_progress("Indexing articles", lambda progress: indexing.rebuild(progress=progress, procs=procs))
+    # Through follow, so the host records which logged changes the new index holds.
+    return _with_progress("Indexing articles", lambda progress: follow.rebuild_index(progress=progress, procs=procs).rebuild)
 
 
 @search_cli.command("reindex")
@@ -57,13 +60,36 @@ def _recompute_related() -> None:
 @search_cli.command("ensure")
 def ensure_command() -> None:
     """Build the index only if it is missing or behind the database (fast when fine)."""
-    if indexing.index_is_current():
+    # Current means: built from the database as it is, and following the
+    # change log from a recorded position (an index from before the log
+    # existed has none, and is rebuilt once).
+    if indexing.index_is_current() and follow.read_position(store.search_root()) is not None:
         click.echo("Search index is up to date.")
         return
     click.echo("Search index is missing or out of date; rebuilding.")
     report = _rebuild_with_progress(None)
     click.echo(f"Indexed {report.documents} articles in {report.seconds:.1f}s.")
     _recompute_related()
+
+
+@search_cli.command("follow")
+@click.option("--once", is_flag=True, help="Catch up once and exit, instead of following until stopped.")
+def follow_command(once: bool) -> None:
+    """Keep this host's index in step with the database's change log.
+
+    For running the follower as its own service (with SEARCH_FOLLOW_IN_WEB
+    off); by default the gunicorn workers already do this.
+    """
+    interval = float(current_app.config["SEARCH_FOLLOW_SECONDS"])
+    while True:
+        report = follow.catch_up()
+        if report.rebuilt:
+            click.echo(f"Built the index from the database; following from change {report.position}.")
+        elif report.applied or once:
+            click.echo(f"Applied {report.applied} change(s); at change {report.position}.")
+        if once:
+            return
+        time.sleep(interval)
 
 
 def init_app(app) -> None:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from database_support import session_database_uri
+
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "browser"
 BIN = Path(sys.executable).parent
@@ -138,6 +140,9 @@ def site(tmp_path_factory):
         WEB_CONCURRENCY="2",
         PYTHONWARNINGS="ignore",
     )
+    database = session_database_uri()  # PostgreSQL under `make test-postgres`
+    if database:
+        env["MIAFEED_SQLALCHEMY_DATABASE_URI"] = database
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade", "heads"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*flask, "content", "import", str(_content_folder(tmp))], cwd=ROOT, env=env, check=True,

@@ -1,0 +1,96 @@
+"""Real gunicorn servers for tests that play several hosts, each with its own instance folder."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Host:
+    """One app host: its instance folder, its settings, and (once started) its URL."""
+
+    name: str
+    instance: Path
+    settings: dict
+    base_url: str = ""
+
+    def env(self) -> dict:
+        env = dict(os.environ, MIAFEED_INSTANCE_PATH=str(self.instance), PYTHONWARNINGS="ignore",
+                   MIAFEED_SECRET_KEY="two-host-test-secret-key-" + "x" * 24)
+        env.pop("MIAFEED_TEST_DATABASE_URL", None)
+        env.update({f"MIAFEED_{key}": str(value) for key, value in self.settings.items()})
+        return env
+
+    def flask(self, *args: str) -> subprocess.CompletedProcess:
+        """Run `flask --app wsgi ARGS` on this host, as an operator would."""
+        result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=self.env(),
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, f"flask {' '.join(args)} on {self.name}:\n{result.stdout}\n{result.stderr}"
+        return result
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.base_url + path, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def sign_up(self, email: str) -> int:
+        """POST the sign-up form without JavaScript; returns the status (200, 429...)."""
+        data = urllib.parse.urlencode({"email": email, "frequency": "weekly", "source": "/", "website": ""}).encode()
+        request = urllib.request.Request(self.base_url + "/newsletter/subscribe", data=data, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+
+@contextmanager
+def running(host: Host, workers: int = 2, log_dir: Path | None = None):
+    """Start gunicorn for `host` on a free loopback port; stop it afterwards."""
+    port = free_port()
+    host.base_url = f"http://127.0.0.1:{port}"
+    env = dict(host.env(), HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(workers),
+               MIAFEED_SITE_URL=host.base_url)
+    log_path = (log_dir or host.instance) / f"gunicorn-{host.name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    host.get("/robots.txt")
+                    break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"gunicorn for {host.name} did not start:\n{log_path.read_text()}")
+                    time.sleep(0.2)
+            yield host
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()

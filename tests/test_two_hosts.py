@@ -1,0 +1,106 @@
+"""Two app hosts, one PostgreSQL, one Redis: the site as it runs when it outgrows one host.
+
+Two real gunicorn servers on loopback, each with its own instance folder
+(its own search index), share the database and the rate-limit counts. An
+article imported through host A's CLI is found through host B's /search a
+few seconds later; the sign-up limit counts requests to both; /healthz on
+both reports the index lag. The measured figures are printed and written to
+test-output/two-hosts.json.
+"""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from database_support import database_uri_for
+from hosts_support import Host, running
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
+
+OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
+LIMIT = 5
+ATTEMPTS = 14
+
+
+def _wait_for(check, seconds: float, step: float = 0.1):
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(step)
+
+
+def test_two_hosts_share_database_search_log_and_rate_limit(tmp_path, content, redis_server):
+    database = database_uri_for(tmp_path / "shared", empty=True)
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database,
+        "RATELIMIT_STORAGE_URI": redis_server.url,
+        "SUBSCRIBE_RATE_LIMIT": f"{LIMIT} per minute",
+        "SUBSCRIBE_MIN_ANSWER_SECONDS": "0",
+        "MAIL_BACKGROUND_DELIVERY": "false",
+        # Form posts from a script, not a page: no session token to send.
+        "WTF_CSRF_ENABLED": "false",
+    }
+    a = Host("a", tmp_path / "host-a", settings)
+    b = Host("b", tmp_path / "host-b", settings)
+    a.flask("db", "upgrade", "heads")  # the migrations build the schema on empty PostgreSQL
+    content.write("naps", slug="naps", title="Afternoon naps and memory", body="A nap after learning helps recall.")
+    a.flask("content", "import", str(content.root))
+
+    logs = OUTPUT / "two-hosts"
+    with running(a, log_dir=logs), running(b, log_dir=logs):
+        # B started with an empty instance folder: it builds its index from the database.
+        assert _wait_for(lambda: b.get("/healthz")[0] == 200, 30), b.get("/healthz")
+        page = b.get("/search?q=recall")[1]  # a body word: the title is shown unhighlighted
+        (logs / "b-search.html").write_text(page)
+        assert "Afternoon naps and memory" in page
+
+        content.write("coffee", slug="late-coffee", title="Late coffee and deep sleep",
+                      body="Caffeine taken after noon shortened deep sleep in a small trial of zebrafishlike sleepers.")
+        started = time.monotonic()
+        a.flask("content", "import", str(content.root))
+        imported = time.monotonic()
+        found = _wait_for(lambda: "Late coffee and deep sleep" in b.get("/search?q=zebrafishlike")[1], 30)
+        hit, hit_wall = time.monotonic(), datetime.now(timezone.utc).replace(tzinfo=None)
+        assert found, "host B never found the article imported on host A"
+
+        statuses = [(host.name, host.sign_up(f"reader{n}@example.org")) for n, host in
+                    enumerate([a, b] * (ATTEMPTS // 2))]
+        health = {host.name: host.get("/healthz") for host in (a, b)}
+
+    accepted = Counter(name for name, status in statuses if status == 200)
+    refused = Counter(name for name, status in statuses if status == 429)
+    assert sum(accepted.values()) == LIMIT and sum(refused.values()) == ATTEMPTS - LIMIT
+    assert set(accepted) == {"a", "b"}
+    for name, (status, body) in health.items():
+        lag = json.loads(body)["checks"]["search_lag"]
+        assert status == 200, (name, body)
+        assert lag["status"] == "ok" and lag["changes_behind"] == 0 and lag["position"] >= 2, (name, lag)
+
+    # The change row is written just before the import commits: from there
+    # to B's hit is how long a reader on B waits for A's article.
+    engine = create_engine(database, poolclass=NullPool)
+    with engine.connect() as connection:
+        logged_at = connection.execute(text("SELECT max(changed_at) FROM search_changes")).scalar()
+    engine.dispose()
+    figures = {
+        "import_commit_to_host_b_hit_seconds": round((hit_wall - logged_at).total_seconds(), 2),
+        "import_command_seconds": round(imported - started, 2),
+        "import_done_to_host_b_hit_seconds": round(hit - imported, 2),
+        "import_start_to_host_b_hit_seconds": round(hit - started, 2),
+        "sign_ups_accepted": dict(accepted),
+        "sign_ups_refused_429": dict(refused),
+        "limit_per_minute": LIMIT,
+        "healthz_search_lag": {name: json.loads(body)["checks"]["search_lag"] for name, (_, body) in health.items()},
+    }
+    OUTPUT.mkdir(exist_ok=True)
+    (OUTPUT / "two-hosts.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print("\n" + json.dumps(figures, indent=2))
