@@ -48,6 +48,8 @@ STUDY_TYPES: dict[str, StudyType] = {
                   "The researchers gathered the suitable studies on the question and pooled their results into one estimate."),
         StudyType("umbrella review", "Umbrella review (a review of reviews)", "Review",
                   "The researchers brought together earlier reviews and meta-analyses and graded how strong each finding is."),
+        StudyType("narrative review", "Narrative review (experts summarise the evidence)", "Expert review",
+                  "Experts brought together earlier studies in their own words, without the fixed search and scoring rules of a systematic review."),
         StudyType("cohort study", "Cohort study (observational)", "Observational",
                   "A large group of people was followed over time; it shows that two things go together, not that one causes the other."),
         StudyType("observational study", "Observational study", "Observational",
