@@ -84,6 +84,16 @@ def person_json_ld(person) -> dict:
     return data
 
 
+def author_page_json_ld(person) -> dict:
+    """schema.org ProfilePage for /author/<slug>: who the person is and what they do here."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "ProfilePage",
+        "url": absolute_url("site.author", slug=person.slug),
+        "mainEntity": person_json_ld(person) | {"description": person.bio},
+    }
+
+
 def medical_web_page_json_ld(article: Article, url: str) -> dict:
     """The page itself: who reviewed it medically, and when."""
     page = {"@type": "MedicalWebPage", "@id": url}
@@ -115,5 +125,6 @@ def init_app(app: Flask) -> None:
         absolute_url=absolute_url,
         canonical_url=canonical_url,
         article_json_ld=article_json_ld,
+        author_page_json_ld=author_page_json_ld,
         iso_datetime=_iso,
     )

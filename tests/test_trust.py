@@ -288,3 +288,26 @@ def test_sitemap_lists_site_pages_and_author_pages(client, site):
                 "http://localhost/author/ada-writer", "http://localhost/author/ben-doctor"):
         assert f"<loc>{loc}</loc>" in sitemap
     assert "cy-intern" not in sitemap  # no articles, nothing for a crawler
+
+
+def test_renaming_a_person_in_authors_file_updates_bylines_of_unchanged_articles(app, client, content):
+    content.write_authors()
+    trusted(content)
+    with app.app_context():
+        content.import_all()
+    content.write_authors(content.root.joinpath("authors.yml").read_text().replace("name: Ada Writer", "name: Ada Writer-Jones"))
+    with app.app_context():
+        result = content.import_all()
+        assert result.unchanged == 1
+        assert db.session.scalar(select(Article.author)) == "Ada Writer-Jones"
+    feed = client.get("/feed.xml").get_data(as_text=True)
+    assert "<name>Ada Writer-Jones</name>" in feed
+
+
+def test_author_page_describes_the_person_in_json_ld(client, site):
+    page = client.get("/author/ben-doctor").get_data(as_text=True)
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    assert data["@type"] == "ProfilePage"
+    assert data["mainEntity"]["name"] == "Ben Doctor"
+    assert data["mainEntity"]["honorificSuffix"] == "MD, MPH"
+    assert data["mainEntity"]["description"] == "Ben is a family doctor who checks our articles."

@@ -174,10 +174,10 @@ def _study(value, add_problem, published, is_http_url) -> StudySource | None:
     if not isinstance(value, dict):
         add_problem("study", "must be a mapping with type, journal, year and a doi or url")
         return None
-    before = [0]
+    found: list[str] = []  # the study's own problems; any of them means no StudySource
 
     def problem(key, message):
-        before[0] += 1
+        found.append(key)
         add_problem(key, message)
 
     for key in sorted(set(map(str, value)) - set(STUDY_KEYS)):
@@ -226,7 +226,7 @@ def _study(value, add_problem, published, is_http_url) -> StudySource | None:
     if value.get("doi") is None and value.get("url") is None:
         problem("study", "needs a doi or a url, so readers can find the study itself")
 
-    if before[0]:
+    if found:
         return None
     return StudySource(study_type, texts.get("title"), texts["journal"], year, doi, url.strip() if url else None)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import delete, exists, or_, select, update
 
 from ..extensions import db
 from ..models import Article, ArticleCorrection, Author, SitePage, utcnow
@@ -66,8 +66,13 @@ def write_authors(authors: list[AuthorSource] | None) -> dict[str, Author]:
         if author is None:
             author = by_slug[source.slug] = Author(slug=source.slug)
             db.session.add(author)
+        renamed = author.id is not None and author.name != source.name
         author.name, author.credentials, author.role = source.name, source.credentials, source.role
         author.bio, author.position = source.bio, source.position
+        if renamed:
+            # Bylines are stored for feeds and metadata; unchanged article
+            # files are skipped by the import, so follow the new name here.
+            db.session.execute(update(Article).where(Article.author_id == author.id).values(author=source.name))
     db.session.flush()
     index = dict(by_slug)
     index.update({author.name: author for author in by_slug.values()})
