@@ -311,3 +311,28 @@ def test_author_page_describes_the_person_in_json_ld(client, site):
     assert data["mainEntity"]["name"] == "Ben Doctor"
     assert data["mainEntity"]["honorificSuffix"] == "MD, MPH"
     assert data["mainEntity"]["description"] == "Ben is a family doctor who checks our articles."
+
+
+def test_other_site_pages_are_served_under_pages(app, client, site):
+    site.write_page("contact", "Write to us.", title="Contact us")
+    with app.app_context():
+        site.import_all()
+    assert "Write to us." in client.get("/pages/contact").get_data(as_text=True)
+    missing = client.get("/pages/nothing-here")
+    assert missing.status_code == 404 and "content/pages/nothing-here.md" in missing.get_data(as_text=True)
+    assert "<loc>http://localhost/pages/contact</loc>" in client.get("/sitemap.xml").get_data(as_text=True)
+
+
+def test_a_removed_page_file_removes_its_page(app, client, site):
+    (site.root / "pages" / "about.md").unlink()
+    with app.app_context():
+        site.import_all()
+    assert client.get("/about").status_code == 404
+
+
+def test_cli_import_names_the_file_and_trust_key_and_exits_non_zero(app, runner, content):
+    content.write_authors()
+    bad = trusted(content, study=STUDY | {"doi": "not-a-doi"})
+    result = runner.invoke(args=["content", "import", str(content.root)])
+    assert result.exit_code == 1
+    assert f"{bad}: study.doi: 'not-a-doi' does not look like a DOI" in result.output

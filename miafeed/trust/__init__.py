@@ -22,12 +22,16 @@ def sitemap_entries() -> list[tuple[str, object]]:
 
     from ..extensions import db
     from ..metadata import absolute_url
-    from ..models import Author, SitePage, visible_articles
+    from ..models import ArticleCorrection, Author, SitePage, visible_articles
     from .views import TOP_LEVEL_PAGES
 
     entries = []
+    # /corrections changes whenever a correction is added, not only when its policy text does.
+    newest_correction = db.session.scalar(select(func.max(ArticleCorrection.recorded_at)))
     for slug, changed in db.session.execute(select(SitePage.slug, SitePage.updated_at).order_by(SitePage.slug)):
         endpoint = TOP_LEVEL_PAGES.get(slug)
+        if slug == "corrections" and newest_correction:
+            changed = max(filter(None, (changed, newest_correction)))
         entries.append((absolute_url(endpoint) if endpoint else absolute_url("site.page", slug=slug), changed))
     visible = visible_articles().subquery()
     people = db.session.execute(
