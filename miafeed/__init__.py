@@ -36,7 +36,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .articles import bp as articles_bp
     from .content import cli as content_cli
     from .feeds import bp as feeds_bp
-    from . import newsletter, search
+    from . import newsletter, search, trust
 
     database.init_app(app)
     ratelimit_storage.init_app(app)
@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(feeds_bp)
     search.init_app(app)
     newsletter.init_app(app)
+    trust.init_app(app)
     return app
 
 

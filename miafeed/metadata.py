@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request, url_for
 
+from .content.trust import STUDY_TYPES, doi_url
 from .models import Article
 from .web import parse_page_number
 
@@ -37,21 +38,26 @@ def _iso(value) -> str:
 
 
 def article_json_ld(article: Article) -> dict:
-    """schema.org NewsArticle for an article; the research it reports is `isBasedOn`."""
+    """schema.org NewsArticle for an article; the research it reports is `isBasedOn`
+    (the news report) and `citation` (the study), and the page it lives on is a
+    MedicalWebPage with `reviewedBy` and `lastReviewed`."""
     site = current_app.config["SITE_NAME"]
     url = absolute_url("articles.article", slug=article.slug)
     # Unsigned articles are by the editorial team, an organisation.
     author_type = "Organization" if article.author == current_app.config["DEFAULT_AUTHOR"] else "Person"
-    return {
+    author = {"@type": author_type, "name": article.author}
+    if article.author_profile:
+        author = person_json_ld(article.author_profile)
+    data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
+        "mainEntityOfPage": medical_web_page_json_ld(article, url),
         "url": url,
         "headline": article.title,
         "description": article.summary,
         "datePublished": _iso(article.published_at),
         "dateModified": _iso(article.last_modified),
-        "author": {"@type": author_type, "name": article.author},
+        "author": author,
         "publisher": {
             "@type": "Organization",
             "name": site,
@@ -64,6 +70,55 @@ def article_json_ld(article: Article) -> dict:
         "inLanguage": "en",
         "isBasedOn": {"@type": "CreativeWork", "name": article.source_name, "url": article.source_url},
     }
+    if article.study_type:
+        data["citation"] = study_json_ld(article)
+    return data
+
+
+def person_json_ld(person) -> dict:
+    """A Person with their credentials and their page on this site."""
+    data = {"@type": "Person", "name": person.name, "url": absolute_url("site.author", slug=person.slug)}
+    if person.credentials:
+        data["honorificSuffix"] = person.credentials
+    if person.role:
+        data["jobTitle"] = person.role
+    return data
+
+
+def author_page_json_ld(person) -> dict:
+    """schema.org ProfilePage for /author/<slug>: who the person is and what they do here."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "ProfilePage",
+        "url": absolute_url("site.author", slug=person.slug),
+        "mainEntity": person_json_ld(person) | {"description": person.bio},
+    }
+
+
+def medical_web_page_json_ld(article: Article, url: str) -> dict:
+    """The page itself: who reviewed it medically, and when."""
+    page = {"@type": "MedicalWebPage", "@id": url}
+    if article.reviewer:
+        page["reviewedBy"] = person_json_ld(article.reviewer)
+    if article.last_reviewed:
+        page["lastReviewed"] = article.last_reviewed.isoformat()
+    return page
+
+
+def study_json_ld(article: Article) -> dict:
+    """The study an article reports, as a ScholarlyArticle with its DOI when it has one."""
+    study = {
+        "@type": "ScholarlyArticle",
+        "name": article.study_title or STUDY_TYPES[article.study_type].plain_name,
+        "genre": STUDY_TYPES[article.study_type].plain_name,
+        "isPartOf": {"@type": "Periodical", "name": article.study_journal},
+        "datePublished": str(article.study_year),
+    }
+    if article.study_doi:
+        study["identifier"] = {"@type": "PropertyValue", "propertyID": "DOI", "value": article.study_doi}
+    if article.study_doi or article.study_url:
+        study["url"] = doi_url(article.study_doi) if article.study_doi else article.study_url
+    return study
 
 
 def init_app(app: Flask) -> None:
@@ -71,5 +126,6 @@ def init_app(app: Flask) -> None:
         absolute_url=absolute_url,
         canonical_url=canonical_url,
         article_json_ld=article_json_ld,
+        author_page_json_ld=author_page_json_ld,
         iso_datetime=_iso,
     )

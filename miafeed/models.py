@@ -5,9 +5,9 @@ are derived from it and can be rebuilt.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text, select
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -50,6 +50,43 @@ class Tag(db.Model):
         return f"<Tag {self.slug}>"
 
 
+class Author(db.Model):
+    """A writer or reviewer from content/authors.yml."""
+
+    __tablename__ = "authors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    credentials: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[str] = mapped_column(String(120), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def name_with_credentials(self) -> str:
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+    def __repr__(self) -> str:
+        return f"<Author {self.slug}>"
+
+
+class SitePage(db.Model):
+    """About, Editorial policy and other pages from content/pages/."""
+
+    __tablename__ = "site_pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    source_path: Mapped[str] = mapped_column(String(1000), default="")
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
 class Article(db.Model):
     __tablename__ = "articles"
     __table_args__ = (
@@ -62,7 +99,18 @@ class Article(db.Model):
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text)
-    author: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(200))  # the byline as shown; author_id when it is a person
+    # Trust (content/trust.py): who wrote and who checked it, and the study it reports.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id", name="fk_articles_author_id"), nullable=True, index=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id", name="fk_articles_reviewer_id"), nullable=True, index=True)
+    last_reviewed: Mapped[date | None] = mapped_column(Date, nullable=True)
+    key_points: Mapped[list] = mapped_column(db.JSON, default=list)
+    study_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    study_title: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    study_journal: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    study_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    study_doi: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    study_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     source_name: Mapped[str] = mapped_column(String(200))
     source_url: Mapped[str] = mapped_column(String(2000))
     body_markdown: Mapped[str] = mapped_column(Text)
@@ -84,6 +132,11 @@ class Article(db.Model):
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
     tags: Mapped[list[Tag]] = relationship(secondary=article_tags, lazy="selectin", order_by=Tag.name)
+    author_profile: Mapped[Author | None] = relationship(foreign_keys=[author_id])
+    reviewer: Mapped[Author | None] = relationship(foreign_keys=[reviewer_id])
+    corrections: Mapped[list["ArticleCorrection"]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="ArticleCorrection.dated.desc()"
+    )
 
     @property
     def last_modified(self) -> datetime:
@@ -94,6 +147,22 @@ class Article(db.Model):
 
     def __repr__(self) -> str:
         return f"<Article {self.slug}>"
+
+
+class ArticleCorrection(db.Model):
+    """A dated correction note shown on its article and on /corrections."""
+
+    __tablename__ = "article_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    dated: Mapped[date] = mapped_column(Date, index=True)
+    note: Mapped[str] = mapped_column(Text)
+    # When the import first saw this note (kept across re-imports), so a
+    # digest can tell subscribers about corrections made since their last one.
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    article: Mapped[Article] = relationship(back_populates="corrections")
 
 
 class RelatedPick(db.Model):

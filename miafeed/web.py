@@ -182,11 +182,6 @@ def _check_state(value) -> str:
     return "degraded" if value == "degraded" else "unavailable"
 
 
-def _check_passed(value) -> bool:
-    # A check answers True, "ok", or a dict of figures with "status": "ok".
-    return value in (True, "ok") or (isinstance(value, dict) and value.get("status") == "ok")
-
-
 def _database_ok() -> bool:
     try:
         db.session.execute(text("SELECT 1"))

@@ -1,6 +1,7 @@
 """Fixtures: a fresh app and database per test, and a writer of article files."""
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from pathlib import Path
@@ -77,6 +78,21 @@ def postgres_server_url():
     if not SERVER_URL:
         pytest.skip("needs PostgreSQL: `make test-postgres`")
     return SERVER_URL
+AUTHORS_YML = """\
+- name: Ada Writer
+  slug: ada-writer
+  credentials: MSc
+  role: Health journalist
+  bio: Ada writes about sleep.
+- name: Ben Doctor
+  slug: ben-doctor
+  credentials: MD, MPH
+  role: Physician reviewer
+  bio: Ben is a family doctor who checks our articles.
+- name: Cy Intern
+  slug: cy-intern
+  bio: Cy helps out and has no professional title.
+"""
 
 
 @pytest.fixture
@@ -134,12 +150,30 @@ class ContentFolder:
         for key, value in meta.items():
             if value is None:
                 continue
-            if isinstance(value, list):
+            if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
+                lines.append(f"{key}: {json.dumps(value)}")  # JSON is YAML flow style
+            elif isinstance(value, list):
                 lines.append(f"{key}: [{', '.join(repr(v) for v in value)}]")
             else:
                 lines.append(f"{key}: {value}")
         lines += ["---", "", textwrap.dedent(body)]
         path = self.articles / f"{name}.md"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def write_authors(self, text: str = None) -> Path:
+        """authors.yml beside categories.yml (the demo-like team below by default)."""
+        path = self.root / "authors.yml"
+        path.write_text(textwrap.dedent(text) if text is not None else AUTHORS_YML)
+        return path
+
+    def write_page(self, name: str, body: str = "Who we are.", **front) -> Path:
+        """A site page in pages/, like content/pages/about.md."""
+        meta = {"title": name.replace("-", " ").capitalize(), "summary": f"The {name} page."} | front
+        folder = self.root / "pages"
+        folder.mkdir(exist_ok=True)
+        lines = ["---", *(f"{key}: {value}" for key, value in meta.items() if value is not None), "---", "", textwrap.dedent(body)]
+        path = folder / f"{name}.md"
         path.write_text("\n".join(lines) + "\n")
         return path
 

@@ -51,3 +51,27 @@ def test_demo_corpus_reports_the_lancet_review_on_psychological_treatment_and_pa
     review = matches[0]
     assert "Vase" in review.body_text and "Aarhus" in review.body_text
     assert review.category.name == "Chronic Pain & Conditions"
+
+
+def test_every_demo_article_names_its_author_reviewer_and_study(demo_articles):
+    for article in demo_articles:
+        where = article.slug
+        assert article.author_profile is not None, where
+        assert article.reviewer is not None and article.reviewer.credentials, where
+        assert article.reviewer.id != article.author_profile.id, where
+        assert article.published_at.date() <= article.last_reviewed <= utcnow().date(), where
+        assert article.study_type and article.study_journal and article.study_year, where
+        assert article.study_doi or article.study_url, where
+    assert sum(1 for a in demo_articles if a.study_doi) >= 40
+    assert 3 <= sum(1 for a in demo_articles if a.key_points) <= 10
+    assert sum(len(a.corrections) for a in demo_articles) >= 1
+
+
+def test_demo_site_pages_and_team_are_imported(app, demo_articles):
+    from miafeed.models import Author, SitePage
+
+    pages = set(db.session.scalars(select(SitePage.slug)))
+    assert {"about", "editorial-policy", "corrections"} <= pages
+    people = db.session.scalars(select(Author)).all()
+    assert any("MD" in person.credentials for person in people)
+    assert all(person.bio for person in people)

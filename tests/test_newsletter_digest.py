@@ -189,10 +189,10 @@ def test_a_digest_that_cannot_be_composed_is_counted_as_failed_and_the_rest_stil
     add_subscriber(app, "fine@example.org")
     real_compose = digests.compose_digest
 
-    def compose_or_break(subscriber, frequency, groups):
+    def compose_or_break(subscriber, frequency, groups, *rest):
         if subscriber.email == "broken@example.org":
             raise RuntimeError("template exploded")
-        return real_compose(subscriber, frequency, groups)
+        return real_compose(subscriber, frequency, groups, *rest)
 
     monkeypatch.setattr(digests, "compose_digest", compose_or_break)
     result = runner.invoke(args=["digest", "send", "--frequency", "weekly"])

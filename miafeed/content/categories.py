@@ -20,11 +20,11 @@ class CategorySource:
     position: int
 
 
-def find_categories_file(path: Path) -> Path | None:
-    """The nearest categories.yml in the imported folder or above it."""
+def find_categories_file(path: Path, name: str = CATEGORIES_FILE) -> Path | None:
+    """The nearest categories.yml (or other `name`) in the imported folder or above it."""
     start = path if path.is_dir() else path.parent
     for folder in (start, *start.parents):
-        candidate = folder / CATEGORIES_FILE
+        candidate = folder / name
         if candidate.is_file():
             return candidate
     return None

@@ -15,12 +15,15 @@ from sqlalchemy import select
 from ..database import write_transaction
 from ..extensions import db
 from ..models import Article, Category, Tag, utcnow
+from .authors import AuthorSource, find_authors_file, load_authors
 from .categories import CategorySource, find_categories_file, load_categories
 from .changelog import record_search_changes
+from .pages import PageSource, load_pages, pages_folder_for
 from .parse import ArticleSource, FileProblem, parse_article_file
 from .render import count_words, html_to_text, reading_minutes, render_markdown
 from .signals import content_changed
 from .slugs import slugify
+from .trust_import import check_people, prune_authors, resolve_people, write_authors, write_pages, write_trust
 
 
 class ImportError_(Exception):
@@ -45,11 +48,15 @@ class ImportResult:
         return bool(self.added or self.updated or self.removed)
 
 
-def collect_article_files(path: Path) -> list[Path]:
-    """A single .md file, or every .md file under a folder, in a stable order."""
+def collect_article_files(path: Path, skip: Path | None = None) -> list[Path]:
+    """A single .md file, or every .md file under a folder (but not under
+    `skip`, the site pages folder), in a stable order."""
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*.md") if p.is_file() and not p.name.startswith("."))
+    return sorted(
+        p for p in path.rglob("*.md")
+        if p.is_file() and not p.name.startswith(".") and not (skip and p.is_relative_to(skip))
+    )
 
 
 def import_content(path: str | Path) -> ImportResult:
@@ -69,8 +76,18 @@ def import_content(path: str | Path) -> ImportResult:
     if categories_file is not None:
         categories, category_problems = load_categories(categories_file)
         problems += category_problems
+    authors: list[AuthorSource] | None = None
+    authors_file = find_authors_file(root)
+    if authors_file is not None:
+        authors, author_problems = load_authors(authors_file)
+        problems += author_problems
+    pages: list[PageSource] | None = None
+    pages_folder = pages_folder_for(categories_file)
+    if pages_folder is not None:
+        pages, page_problems = load_pages(pages_folder)
+        problems += page_problems
 
-    files = collect_article_files(root)
+    files = collect_article_files(root, skip=pages_folder)
     if not files:
         problems.append(FileProblem(str(path), None, "holds no .md article files"))
     sources: list[ArticleSource] = []
@@ -81,11 +98,16 @@ def import_content(path: str | Path) -> ImportResult:
             sources.append(outcome.article)
 
     problems += _check_against_database(sources, categories, root)
+    problems += check_people(sources, authors, current_app.config["DEFAULT_AUTHOR"])
     if problems:
         raise ImportError_(problems)
 
     with write_transaction():
-        result = _write(sources, categories, root)
+        people = write_authors(authors)
+        if pages is not None:
+            write_pages(pages)
+        result = _write(sources, categories, root, people)
+        prune_authors(authors)
     if result.changed:
         content_changed.send(current_app._get_current_object(), changes=result)
     return result
@@ -125,7 +147,7 @@ def _will_be_removed(other_path: str, root: Path, by_slug) -> bool:
     return root.is_dir() and Path(other_path).is_relative_to(root) and other_path not in {s.path for s in by_slug.values()}
 
 
-def _write(sources: list[ArticleSource], categories: list[CategorySource], root: Path) -> ImportResult:
+def _write(sources: list[ArticleSource], categories: list[CategorySource], root: Path, people) -> ImportResult:
     result = ImportResult()
     category_by_name = _upsert_categories(categories)
     tag_cache = {tag.slug: tag for tag in db.session.scalars(select(Tag))}
@@ -146,7 +168,7 @@ def _write(sources: list[ArticleSource], categories: list[CategorySource], root:
         words = count_words(body_text)
         article.title = source.title
         article.summary = source.summary
-        article.author = source.author or config["DEFAULT_AUTHOR"]
+        article.author, article.author_profile, article.reviewer = resolve_people(source, people, config["DEFAULT_AUTHOR"])
         article.source_name = source.source_name
         article.source_url = source.source_url
         article.body_markdown = source.body
@@ -163,6 +185,7 @@ def _write(sources: list[ArticleSource], categories: list[CategorySource], root:
         article.source_path = source.path
         article.content_hash = source.content_hash
         article.imported_at = utcnow()
+        write_trust(article, source.trust)
         db.session.flush()
         (result.added if is_new else result.updated).append(article.id)
 

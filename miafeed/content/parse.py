@@ -15,11 +15,13 @@ from urllib.parse import urlsplit
 import yaml
 
 from .slugs import SLUG_PATTERN, slugify
+from .trust import TRUST_KEYS, TrustFields, parse_trust_fields
 
 REQUIRED_KEYS = ("title", "category", "tags", "summary", "source_name", "source_url", "published")
 OPTIONAL_KEYS = ("slug", "author", "updated", "draft", "related")
 KNOWN_KEYS = frozenset(REQUIRED_KEYS + OPTIONAL_KEYS)
 MAX_TAGS = 10
+KNOWN_KEYS = KNOWN_KEYS | TRUST_KEYS
 
 
 @dataclass
@@ -41,6 +43,7 @@ class ArticleSource:
     draft: bool
     related: list[str]
     body: str
+    trust: TrustFields = field(default_factory=TrustFields)
 
 
 @dataclass
@@ -156,7 +159,6 @@ def parse_article_file(path: Path) -> ParseOutcome:
     except yaml.YAMLError as exc:
         problems.append(FileProblem(shown, None, f"front matter is not valid YAML ({exc})"))
         return outcome
-        return outcome
     if not isinstance(meta, dict):
         problems.append(FileProblem(shown, None, "front matter must be a mapping of keys to values"))
         return outcome
@@ -215,6 +217,8 @@ def parse_article_file(path: Path) -> ParseOutcome:
     if not body:
         problems.append(FileProblem(shown, "body", "the article has no text after the front matter"))
 
+    trust = parse_trust_fields(meta, lambda key, message: problems.append(FileProblem(shown, key, message)), published, is_http_url)
+
     if problems:
         return outcome
     outcome.article = ArticleSource(
@@ -233,5 +237,6 @@ def parse_article_file(path: Path) -> ParseOutcome:
         draft=draft,
         related=related,
         body=body,
+        trust=trust,
     )
     return outcome

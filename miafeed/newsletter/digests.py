@@ -20,6 +20,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..models import Article, utcnow, visible_articles
 from . import mail
+from .corrections import CorrectionPicker
 from .models import ACTIVE, FREQUENCIES, Subscriber
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class ArticlePicker:
         self.now = now
         self.limit = limit
         self._cache: dict[datetime, list[tuple[str, list[DigestArticle]]]] = {}
+        self.corrections = CorrectionPicker(now, PERIOD_LENGTH)
 
     def groups(self, since: datetime) -> list[tuple[str, list[DigestArticle]]]:
         """Newest first, up to `limit`, grouped by category (the category of the
@@ -115,12 +117,13 @@ def _still_due(frequency: str, key: str):
     )
 
 
-def compose_digest(subscriber: Subscriber, frequency: str, groups) -> dict:
-    """One subscriber's digest mail, with List-Unsubscribe headers."""
+def compose_digest(subscriber: Subscriber, frequency: str, groups, corrections=()) -> dict:
+    """One subscriber's digest mail, with List-Unsubscribe headers, and the
+    corrections to articles they may have read in an earlier digest."""
     count = sum(len(articles) for _, articles in groups)
     noun = "article" if count == 1 else "articles"
     subject = f"Your {frequency} {current_app.config['SITE_NAME']} digest: {count} new {noun}"
-    return mail.compose(subscriber, "digest", subject, list_unsubscribe=True, groups=groups, frequency=frequency, count=count)
+    return mail.compose(subscriber, "digest", subject, list_unsubscribe=True, groups=groups, frequency=frequency, count=count, corrections=corrections)
 
 
 def send_digests(
@@ -190,7 +193,7 @@ def _send_batch(chunk, frequency, key, now, picker, summary) -> None:
             summary.skipped += 1
             continue
         try:
-            row = compose_digest(subscriber, frequency, groups)
+            row = compose_digest(subscriber, frequency, groups, picker.corrections.for_subscriber(subscriber, frequency))
         except Exception:  # one broken mail must not stop everybody else's
             log.exception("Could not compose the digest for subscriber %s", subscriber.id)
             summary.failed += 1
