@@ -20,8 +20,10 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 SITE_NAME = "Mia's Feed"
 SITE_TAGLINE = "Health research, in plain language."
-# Absolute base for links that leave the request (emails, feeds, sitemap).
-SITE_URL = "http://127.0.0.1:8000"
+# Absolute base for links that leave the request (emails, feeds, sitemap,
+# canonical URLs). None: the address gunicorn serves on (`make run PORT=9000`
+# gives http://127.0.0.1:9000); production must set it. See site_url.py.
+SITE_URL = None
 
 # Where `content import` looks for categories when the imported path has none.
 CONTENT_DIR = None  # None: the repository's content/ folder
