@@ -50,6 +50,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(feeds_bp)
     search.init_app(app)
     newsletter.init_app(app)
+    from . import backup, stats
+
+    backup.init_app(app)
+    stats.init_app(app)
     return app
 
 

@@ -70,3 +70,8 @@ RATELIMIT_HEADERS_ENABLED = True
 # How many reverse proxies in front of the app set X-Forwarded-For/-Proto.
 # 0 (default) trusts none, so a client cannot fake its address.
 PROXY_HOPS = 0
+
+# --- Operations (see README, Operations) ---
+# `flask backup` writes here (None: instance/backups/) and keeps the newest N.
+BACKUP_DIR = None
+BACKUP_KEEP = 14
