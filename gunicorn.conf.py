@@ -32,18 +32,18 @@ def post_worker_init(worker):
     start_background_delivery(worker.wsgi)
 
 
-# --- Address, settings check and runtime files (see miafeed/serving.py) ---
-from miafeed import serving  # noqa: E402  (imports no app: nothing shared across the fork)
+# --- Address, settings check and runtime files (see miafeed/master_hooks.py) ---
+from miafeed import master_hooks  # noqa: E402  (imports no app: nothing shared across the fork)
 
 # In the instance folder, not ~/.gunicorn/ (gunicorn's default outside $XDG_RUNTIME_DIR);
 # none at all if the folder's path is too long to name a Unix socket.
-control_socket = serving.control_socket_path() or "gunicorn.ctl"
-control_socket_disable = serving.control_socket_path() is None
+control_socket = master_hooks.control_socket_path() or "gunicorn.ctl"
+control_socket_disable = master_hooks.control_socket_path() is None
 
 
 def on_starting(server):
-    serving.refuse_bad_settings()
+    master_hooks.refuse_bad_settings()
 
 
 def when_ready(server):
-    serving.announce(server)
+    master_hooks.announce(server)
