@@ -56,17 +56,21 @@ def _articles(now: datetime) -> dict[str, dict[str, int]]:
     state = case(
         (Article.draft.is_(True), "draft"), (Article.published_at > now, "scheduled"), else_="published"
     )
+    # The state is computed in a subquery and grouped on as a column: PostgreSQL
+    # would not match a CASE in GROUP BY to the one in SELECT (their bound
+    # parameters differ).
+    states = select(Article.category_id, state.label("state")).subquery()
     rows = db.session.execute(
-        select(Category.name, state, func.count(Article.id))
+        select(Category.name, states.c.state, func.count(states.c.state))
         .select_from(Category)
-        .outerjoin(Article, Article.category_id == Category.id)
-        .group_by(Category.id, Category.name, Category.position, state)
+        .outerjoin(states, states.c.category_id == Category.id)
+        .group_by(Category.id, Category.name, Category.position, states.c.state)
         .order_by(Category.position, Category.name)
     ).all()
     table: dict[str, dict[str, int]] = {}
     for category, article_state, count in rows:
         counts = table.setdefault(category, dict.fromkeys(ARTICLE_STATES, 0))
-        if count:  # an empty category comes back once, with a count of 0
+        if count:  # an empty category comes back once, with no state and a count of 0
             counts[article_state] += count
     return table
 
