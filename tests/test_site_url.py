@@ -209,3 +209,38 @@ def test_gunicorn_refuses_production_without_site_url_in_one_line(tmp_path):
 )
 def test_the_address_to_open_for_each_kind_of_listener(listener, url):
     assert served_url_from_listener(listener) == url
+
+
+class _Server:
+    """What master_hooks.announce reads of gunicorn's arbiter: its listeners."""
+
+    def __init__(self, *addresses):
+        self.LISTENERS = list(addresses)
+
+
+def test_the_ready_line_names_the_address_and_a_different_configured_site(tmp_path, monkeypatch, capsys):
+    from miafeed import master_hooks
+
+    for name in [name for name in os.environ if name.startswith("MIAFEED_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("MIAFEED_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("MIAFEED_SERVED_URL", "")  # announce() sets it; monkeypatch then restores it
+    master_hooks.announce(_Server("http://0.0.0.0:9000"))
+    assert capsys.readouterr().out == "Mia's Feed is ready: open http://127.0.0.1:9000/\n"
+    assert (tmp_path / "served_url").read_text() == "http://127.0.0.1:9000\n"
+    assert os.environ["MIAFEED_SERVED_URL"] == "http://127.0.0.1:9000"
+
+    monkeypatch.setenv("MIAFEED_SITE_URL", "https://news.example.org")
+    master_hooks.announce(_Server("http://127.0.0.1:8000"))
+    assert capsys.readouterr().out == (
+        "Mia's Feed is ready: open http://127.0.0.1:8000/ (links in mail and feeds use https://news.example.org)\n"
+    )
+
+
+def test_the_control_socket_goes_to_the_instance_folder_unless_its_path_is_too_long(monkeypatch):
+    from miafeed import master_hooks
+
+    monkeypatch.setenv("MIAFEED_INSTANCE_PATH", "/srv/miafeed/instance")
+    assert master_hooks.control_socket_path() == "/srv/miafeed/instance/gunicorn.ctl"
+    monkeypatch.setenv("MIAFEED_INSTANCE_PATH", "/srv/" + "x" * 120)
+    assert master_hooks.control_socket_path() is None
