@@ -87,6 +87,11 @@ observatory: setup
 page-weight: setup
 	$(BIN)/python bench/page_weight.py
 
+# The production kit's checks (systemd-analyze, nginx -t, caddy validate); see deploy/check.sh.
+.PHONY: check-deploy
+check-deploy: setup
+	bash deploy/check.sh
+
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/dist bench/lighthouse-npm/node_modules
 
