@@ -244,3 +244,13 @@ def test_the_control_socket_goes_to_the_instance_folder_unless_its_path_is_too_l
     assert master_hooks.control_socket_path() == "/srv/miafeed/instance/gunicorn.ctl"
     monkeypatch.setenv("MIAFEED_INSTANCE_PATH", "/srv/" + "x" * 120)
     assert master_hooks.control_socket_path() is None
+
+
+def test_a_cli_command_in_production_without_site_url_says_what_to_set(tmp_path):
+    env = {name: value for name, value in os.environ.items() if not name.startswith("MIAFEED_")}
+    env.update(MIAFEED_INSTANCE_PATH=str(tmp_path), MIAFEED_ENV="production", MIAFEED_SECRET_KEY="k" * 40)
+    result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "digest", "send", "--frequency", "daily"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Mia's Feed cannot start: MIAFEED_ENV=production needs the site's public address")
+    assert "Traceback" not in result.stderr
