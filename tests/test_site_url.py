@@ -68,9 +68,13 @@ def served_site(tmp_path):
     """gunicorn from gunicorn.conf.py on a free port, SITE_URL unset, mail to instance/outbox/."""
     instance = tmp_path / "instance"
     port = _free_port()
-    env = {name: value for name, value in os.environ.items() if not name.startswith("MIAFEED_")}
+    # An empty home folder, and no XDG_RUNTIME_DIR: gunicorn must leave both alone.
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith("MIAFEED_") and name != "XDG_RUNTIME_DIR"}
     env.update(MIAFEED_INSTANCE_PATH=str(instance), HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1",
-               MIAFEED_MAIL_POLL_SECONDS="1", PYTHONWARNINGS="ignore")
+               MIAFEED_MAIL_POLL_SECONDS="1", PYTHONWARNINGS="ignore", HOME=str(home))
     subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade", "heads"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
@@ -102,6 +106,7 @@ def test_sign_up_on_another_port_mails_a_confirmation_link_that_works(served_sit
     while not (instance / "gunicorn.ctl").is_socket():
         assert time.monotonic() < deadline, "no control socket in the instance folder"
         time.sleep(0.1)
+    assert list((instance.parent / "home").iterdir()) == []
 
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
     page = browser.open(base + "/newsletter/subscribe", timeout=10).read().decode()
