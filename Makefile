@@ -12,10 +12,16 @@ STATIC_SOURCES := $(shell find static -type f -not -path 'static/dist/*' 2>/dev/
 .DEFAULT_GOAL := run
 
 # Each step leaves a stamp newer than its inputs, so a second `make run`
-# skips straight to serving.
+# skips straight to serving. `make run` installs what the site needs to run;
+# the test tools (pytest, Playwright, Hypothesis, aiosmtpd: the `test` extra)
+# come with `make test` and the benchmarks that use them.
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -40,6 +46,9 @@ $(ASSETS): $(VENV)/.installed $(HTMX) $(STATIC_SOURCES)
 
 setup: $(VENV)/.installed $(HTMX) $(ASSETS)
 
+.PHONY: setup-test
+setup-test: setup $(VENV)/.test-installed
+
 # Create or migrate the database, load the demo articles if it has none, and
 # build the search index (with the related picks) if it is missing or behind.
 db: setup
@@ -53,7 +62,7 @@ content: setup
 run: db
 	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: setup
+test: setup-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL: against MIAFEED_TEST_DATABASE_URL when set
@@ -85,6 +94,11 @@ observatory: setup
 page-weight: setup
 	$(BIN)/python bench/page_weight.py
 
+# The production kit's checks (systemd-analyze, nginx -t, caddy validate); see deploy/check.sh.
+.PHONY: check-deploy
+check-deploy: setup
+	bash deploy/check.sh
+
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/dist bench/lighthouse-npm/node_modules
 
@@ -94,5 +108,5 @@ bench-http: setup
 	$(BIN)/python bench/http_bench.py $(BENCH_ARGS)
 
 .PHONY: bench-newsletter
-bench-newsletter: setup
+bench-newsletter: setup-test
 	$(BIN)/python bench/newsletter_digest.py

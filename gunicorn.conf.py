@@ -100,3 +100,19 @@ def _start_search_follower(worker):
     from miafeed.search.follow import start_background_follower
 
     start_background_follower(worker.wsgi)
+
+# --- Address, settings check and runtime files (see miafeed/master_hooks.py) ---
+from miafeed import master_hooks  # noqa: E402  (imports no app: nothing shared across the fork)
+
+# In the instance folder, not ~/.gunicorn/ (gunicorn's default outside $XDG_RUNTIME_DIR);
+# none at all if the folder's path is too long to name a Unix socket.
+control_socket = master_hooks.control_socket_path() or "gunicorn.ctl"
+control_socket_disable = master_hooks.control_socket_path() is None
+
+
+def on_starting(server):
+    master_hooks.refuse_bad_settings()
+
+
+def when_ready(server):
+    master_hooks.announce(server)

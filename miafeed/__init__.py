@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     """
     app = Flask(
         __name__,
-        instance_path=instance_path or os.environ.get("MIAFEED_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        instance_path=instance_path or default_instance_path(),
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
@@ -51,6 +51,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     search.init_app(app)
     newsletter.init_app(app)
     trust.init_app(app)
+    from . import backup, stats
+
+    backup.init_app(app)
+    stats.init_app(app)
     return app
 
 
@@ -71,3 +75,19 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
     if not app.config.get("CONTENT_DIR"):
         app.config["CONTENT_DIR"] = str(PROJECT_ROOT / "content")
     ensure_secret_key(app)
+    from .site_url import resolve_site_url
+
+    app.config["SITE_URL"], app.config["SITE_URL_SOURCE"] = resolve_site_url(app.config, app.instance_path)
+
+
+def load_settings(instance_path: str | None = None) -> Flask:
+    """A bare app with the layered settings and nothing else: what gunicorn's
+    master checks before it binds, without building the site."""
+    app = Flask(__name__, instance_path=instance_path or default_instance_path(), instance_relative_config=True)
+    _load_config(app, None)
+    return app
+
+
+def default_instance_path() -> str:
+    """instance/ in the repository, unless MIAFEED_INSTANCE_PATH moves it."""
+    return os.environ.get("MIAFEED_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")

@@ -20,8 +20,10 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 SITE_NAME = "Mia's Feed"
 SITE_TAGLINE = "Health research, in plain language."
-# Absolute base for links that leave the request (emails, feeds, sitemap).
-SITE_URL = "http://127.0.0.1:8000"
+# Absolute base for links that leave the request (emails, feeds, sitemap,
+# canonical URLs). None: the address gunicorn serves on (`make run PORT=9000`
+# gives http://127.0.0.1:9000); production must set it. See site_url.py.
+SITE_URL = None
 
 # Where `content import` looks for categories when the imported path has none.
 CONTENT_DIR = None  # None: the repository's content/ folder
@@ -130,3 +132,7 @@ SEARCH_MAX_LAG_SECONDS = 60
 SEARCH_GAP_GRACE_SECONDS = 600
 # Change log rows older than this are deleted; a host away longer rebuilds.
 SEARCH_CHANGES_KEEP_DAYS = 7
+# --- Operations (see README, Operations) ---
+# `flask backup` writes here (None: instance/backups/) and keeps the newest N.
+BACKUP_DIR = None
+BACKUP_KEEP = 14

@@ -39,8 +39,10 @@ def test_production_refuses_to_start_without_a_real_key(tmp_path, clean_env):
 def test_production_starts_with_a_key_from_the_environment(tmp_path, clean_env):
     clean_env.setenv("MIAFEED_ENV", "production")
     clean_env.setenv("MIAFEED_SECRET_KEY", "k" * 48)
+    clean_env.setenv("MIAFEED_SITE_URL", "https://news.example.org")
     app = create_app(instance_path=str(tmp_path))
     assert app.config["SECRET_KEY"] == "k" * 48
+    assert app.config["SITE_URL"] == "https://news.example.org"
 
 
 def test_instance_config_overrides_defaults_and_environment_overrides_both(tmp_path, clean_env):

@@ -1,0 +1,175 @@
+"""deploy/nginx/miafeed.conf in front of a real gunicorn: the HTTPS redirect,
+the micro-cache (public pages only) and the hashed static files.
+
+nginx runs from a temporary prefix with a self-signed certificate, on free
+loopback ports; the system's nginx configuration is not touched.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(port: int, process: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, f"{what} did not start"
+            time.sleep(0.1)
+
+
+def _site_file(tmp: Path, http_port: int, https_port: int, app_port: int) -> str:
+    text = (ROOT / "deploy" / "nginx" / "miafeed.conf").read_text()
+    replacements = {
+        "listen 80;": f"listen 127.0.0.1:{http_port};",
+        "listen [::]:80;": "",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
+        "listen [::]:443 ssl http2;": "",
+        "ssl_stapling on;": "ssl_stapling off;",  # a self-signed certificate has no OCSP responder
+        "127.0.0.1:8000": f"127.0.0.1:{app_port}",
+        "/var/cache/nginx/miafeed": str(tmp / "cache"),
+        "/etc/letsencrypt/live/example.org": str(tmp / "tls"),
+        "/var/www/letsencrypt": str(tmp / "acme"),
+        "/srv/miafeed": str(ROOT),
+    }
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture
+def proxied_site(tmp_path, content):
+    for tool in ("nginx", "openssl"):
+        if shutil.which(tool) is None:
+            if os.environ.get("CI"):
+                pytest.fail(f"{tool} is not installed (.ci/run installs it)")
+            pytest.skip(f"{tool} is not installed")
+    if not (ROOT / "static" / "dist" / "manifest.json").exists():
+        pytest.skip("static/dist/ is not built (make setup builds it)")
+    content.write("sleep-and-mood", title="Sleep and mood", category="Sleep")
+    instance = tmp_path / "instance"
+    app_port, http_port, https_port = _free_port(), _free_port(), _free_port()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("MIAFEED_")}
+    env.update(MIAFEED_INSTANCE_PATH=str(instance), MIAFEED_SITE_URL="https://example.org", HOST="127.0.0.1",
+               PORT=str(app_port), WEB_CONCURRENCY="1", MIAFEED_MAIL_BACKGROUND_DELIVERY="false",
+               PYTHONWARNINGS="ignore")
+    flask = [str(BIN / "flask"), "--app", "wsgi"]
+    subprocess.run([*flask, "db", "upgrade", "heads"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([*flask, "content", "import", str(content.root)], cwd=ROOT, env=env, check=True, capture_output=True)
+
+    nginx_dir = tmp_path / "nginx"
+    for folder in ("cache", "tls", "acme", "logs"):
+        (nginx_dir / folder).mkdir(parents=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=example.org",
+                    "-keyout", str(nginx_dir / "tls" / "privkey.pem"), "-out", str(nginx_dir / "tls" / "fullchain.pem")],
+                   check=True, capture_output=True)
+    shutil.copy(nginx_dir / "tls" / "fullchain.pem", nginx_dir / "tls" / "chain.pem")
+    (nginx_dir / "site.conf").write_text(_site_file(nginx_dir, http_port, https_port, app_port))
+    # nginx started by root runs its workers as nobody unless told otherwise;
+    # they must write the cache in this temporary folder.
+    user = "user root root;" if os.geteuid() == 0 else ""
+    (nginx_dir / "nginx.conf").write_text(f"""
+{user}
+pid {nginx_dir}/nginx.pid;
+error_log {nginx_dir}/logs/error.log;
+daemon off;
+events {{}}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {nginx_dir}/client_body;
+    proxy_temp_path {nginx_dir}/proxy;
+    fastcgi_temp_path {nginx_dir}/fastcgi;
+    uwsgi_temp_path {nginx_dir}/uwsgi;
+    scgi_temp_path {nginx_dir}/scgi;
+    include {nginx_dir}/site.conf;
+}}
+""")
+    app = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    nginx = subprocess.Popen(["nginx", "-p", str(nginx_dir), "-e", str(nginx_dir / "logs" / "error.log"),
+                              "-c", str(nginx_dir / "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(app_port, app, "gunicorn")
+        _wait_for(https_port, nginx, "nginx")
+        yield http_port, https_port
+    finally:
+        for process in (nginx, app):
+            process.terminate()
+        for process in (nginx, app):
+            process.wait(timeout=20)
+
+
+def _get(port: int, path: str, tls: bool = True, headers: dict | None = None):
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # the certificate was made for this test a moment ago
+        connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+    else:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path, headers={"Host": "example.org", **(headers or {})})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response, body
+
+
+@pytest.mark.slow
+def test_nginx_redirects_caches_public_pages_only_and_serves_hashed_static_files(proxied_site):
+    http_port, https_port = proxied_site
+
+    response, _ = _get(http_port, "/category/sleep?page=1", tls=False)
+    assert response.status == 301
+    assert response.getheader("Location") == "https://example.org/category/sleep?page=1"
+
+    # A public page: the second reader gets nginx's copy.
+    first, page = _get(https_port, "/category/sleep")
+    assert first.status == 200 and "Sleep and mood" in page.decode()
+    assert "public" in first.getheader("Cache-Control")
+    assert first.getheader("X-Cache-Status") == "MISS"
+    second, again = _get(https_port, "/category/sleep")
+    assert second.getheader("X-Cache-Status") == "HIT"
+    assert again == page
+    # The app learnt the request came over HTTPS (X-Forwarded-Proto): HSTS is
+    # only sent in production, but links in the page use SITE_URL.
+    assert 'href="https://example.org/category/sleep"' in page.decode()
+
+    # A page that must not be shared is fetched from the app every time.
+    for _ in range(2):
+        private, _ = _get(https_port, "/newsletter/subscribe")
+        assert "no-store" in private.getheader("Cache-Control") or "private" in private.getheader("Cache-Control")
+        assert private.getheader("X-Cache-Status") != "HIT"
+
+    # Hashed static files come from disk, compressed, cached for a year.
+    manifest = json.loads((ROOT / "static" / "dist" / "manifest.json").read_text())
+    css = "/static/" + next(hashed for plain, hashed in manifest.items() if plain.endswith(".css"))
+    asset, body = _get(https_port, css, headers={"Accept-Encoding": "gzip"})
+    assert asset.status == 200
+    assert asset.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+    assert asset.getheader("Content-Encoding") == "gzip"
+    assert asset.getheader("X-Cache-Status") is None  # nginx itself, not the app behind it
+    assert body == (ROOT / "static" / "dist" / (css.removeprefix("/static/") + ".gz")).read_bytes()
