@@ -16,6 +16,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..models import Article, Category, Tag, utcnow
 from .categories import CategorySource, find_categories_file, load_categories
+from .images import apply_lead_image, ensure_variants, lead_image_folder
 from .parse import ArticleSource, FileProblem, parse_article_file
 from .render import count_words, html_to_text, reading_minutes, render_markdown
 from .signals import content_changed
@@ -82,6 +83,14 @@ def import_content(path: str | Path) -> ImportResult:
     problems += _check_against_database(sources, categories, root)
     if problems:
         raise ImportError_(problems)
+
+    # Pictures first, outside the write lock: a row never points at a
+    # variant that is not on disk yet. Existing files are kept, and missing
+    # ones (a fresh host, a wiped folder) come back even for unchanged articles.
+    folder = lead_image_folder()
+    for source in sources:
+        if source.image is not None:
+            ensure_variants(source.image, folder)
 
     with write_transaction():
         result = _write(sources, categories, root)
@@ -159,6 +168,7 @@ def _write(sources: list[ArticleSource], categories: list[CategorySource], root:
         article.related_slugs = list(source.related)
         article.category = category_by_name[source.category]
         article.tags = [_tag_for(name, tag_cache) for name in dict.fromkeys(source.tags)]
+        apply_lead_image(article, source.image)
         article.source_path = source.path
         article.content_hash = source.content_hash
         article.imported_at = utcnow()

@@ -14,11 +14,13 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from .images import IMAGE_KEYS, LeadImageSource, check_lead_image
 from .slugs import SLUG_PATTERN, slugify
 
 REQUIRED_KEYS = ("title", "category", "tags", "summary", "source_name", "source_url", "published")
 OPTIONAL_KEYS = ("slug", "author", "updated", "draft", "related")
 KNOWN_KEYS = frozenset(REQUIRED_KEYS + OPTIONAL_KEYS)
+KNOWN_KEYS |= IMAGE_KEYS  # the lead image's keys, checked in images.py
 MAX_TAGS = 10
 
 
@@ -41,6 +43,7 @@ class ArticleSource:
     draft: bool
     related: list[str]
     body: str
+    image: LeadImageSource | None = None
 
 
 @dataclass
@@ -215,11 +218,15 @@ def parse_article_file(path: Path) -> ParseOutcome:
     if not body:
         problems.append(FileProblem(shown, "body", "the article has no text after the front matter"))
 
+    image, image_problems = check_lead_image(meta, path)
+    problems += [FileProblem(shown, key, message) for key, message in image_problems]
+
     if problems:
         return outcome
     outcome.article = ArticleSource(
         path=shown,
-        content_hash=hashlib.sha256(raw).hexdigest(),
+        # A new picture under the same file name is a change too.
+        content_hash=hashlib.sha256(raw + (image.key.encode() if image else b"")).hexdigest(),
         title=title,
         slug=slug,
         category=category,
@@ -233,5 +240,6 @@ def parse_article_file(path: Path) -> ParseOutcome:
         draft=draft,
         related=related,
         body=body,
+        image=image,
     )
     return outcome
