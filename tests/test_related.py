@@ -57,8 +57,8 @@ def test_picks_are_on_topic_with_reasons_a_reader_understands(app, client, pain_
     assert titles[:2] == ["Mindfulness and CBT ease chronic back pain", "Sleep loss amplifies pain in the brain"] or set(titles[:2]) == {
         "Mindfulness and CBT ease chronic back pain", "Sleep loss amplifies pain in the brain"}
     reasons = dict(zip(titles, pick_reasons(html)))
-    assert reasons["Mindfulness and CBT ease chronic back pain"] == "Shares: CBT, chronic pain"
-    assert reasons["Sleep loss amplifies pain in the brain"] == "Shares: brain imaging, chronic pain"
+    assert reasons["Mindfulness and CBT ease chronic back pain"] == "Also about: CBT, chronic pain"
+    assert reasons["Sleep loss amplifies pain in the brain"] == "Also about: brain imaging, chronic pain"
 
 
 def test_never_self_never_drafts_never_future(app, content):
