@@ -149,7 +149,7 @@ def test_article_page_loads_the_panel_when_revealed_with_a_plain_link(client, pa
     html = client.get("/articles/psychological-treatment-changes-pain-in-the-brain").get_data(as_text=True)
     slot = re.search(r'<section class="related".*?</section>', html, re.S).group(0)
     assert 'hx-get="/articles/psychological-treatment-changes-pain-in-the-brain/related"' in slot
-    assert 'hx-trigger="revealed"' in slot
+    assert 'hx-trigger="revealed, related-retry"' in slot
     assert '<a href="/articles/psychological-treatment-changes-pain-in-the-brain/related">See related articles</a>' in slot
     assert 'role="status"' in slot
 
