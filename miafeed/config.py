@@ -30,6 +30,11 @@ READING_WORDS_PER_MINUTE = 230
 
 ARTICLES_PER_PAGE = 12
 
+# --- Lead images (see README, Lead images) ---
+# Where the import writes the WebP/JPEG variants and /images/ serves them
+# from. None: instance/images/.
+LEAD_IMAGE_FOLDER = None
+
 WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session cookie
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
