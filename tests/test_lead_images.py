@@ -70,13 +70,14 @@ def test_article_page_shows_picture_with_srcset_size_and_high_priority(app, clie
 
 def test_cards_show_lazy_thumbnails_and_articles_without_image_have_none(app, client, content, picture):
     with_image(content)
-    content.write("plain", title="No picture here", published="2026-01-10")
+    content.write("plain", title="No picture here", published="2026-01-20")  # newer: the picture is on the second card
     with app.app_context():
         content.import_all()
     home = client.get("/").get_data(as_text=True)
     assert home.count("<picture>") == 1
     thumbnail = re.search(r'<div class="card-image">.*?</div>', home, re.S).group(0)
     assert 'loading="lazy"' in thumbnail and 'fetchpriority' not in thumbnail
+    assert 'alt=""' in thumbnail  # decorative: the card's title says what it is
     plain = client.get("/articles/no-picture-here").get_data(as_text=True)
     assert "<picture>" not in plain and "og:image" not in plain
     assert '<meta name="twitter:card" content="summary">' in plain
@@ -183,3 +184,11 @@ def test_alt_or_credit_without_an_image_is_refused(app, content):
         with pytest.raises(ImportError_) as caught:
             content.import_all()
     assert f"{bad}: image_alt: is set but there is no image" in str(caught.value)
+
+
+def test_the_first_card_on_the_first_page_loads_its_picture_at_once(app, client, content, picture):
+    with_image(content)  # the newest, so the first card
+    with app.app_context():
+        content.import_all()
+    thumbnail = re.search(r'<div class="card-image">.*?</div>', client.get("/").get_data(as_text=True), re.S).group(0)
+    assert 'fetchpriority="high"' in thumbnail and 'loading="lazy"' not in thumbnail

@@ -27,12 +27,9 @@
     }
   });
 
-  // Buttons that only work with JavaScript (and the browser feature behind
-  // them) are in the page hidden, and shown here when they will work.
+  // "Copy link" is shown by CSS when scripting is on (no layout shift);
+  // "Share..." only where the browser has a share sheet.
   document.addEventListener("DOMContentLoaded", function () {
-    if (navigator.clipboard && navigator.clipboard.writeText) {
-      document.querySelectorAll("[data-copy-url]").forEach(function (button) { button.hidden = false; });
-    }
     if (navigator.share) {
       document.querySelectorAll("[data-native-share]").forEach(function (button) { button.hidden = false; });
     }
