@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
@@ -66,6 +67,8 @@ def test_article_page_shows_picture_with_srcset_size_and_high_priority(app, clie
     assert "Image: Drawn by the team" in figure
     assert f'<meta property="og:image" content="http://localhost/images/{key}-share.jpg">' in page
     assert '<meta name="twitter:card" content="summary_large_image">' in page
+    json_ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    assert json_ld["image"] == [f"http://localhost/images/{key}-share.jpg", f"http://localhost/images/{key}-1200.jpg"]
 
 
 def test_cards_show_lazy_thumbnails_and_articles_without_image_have_none(app, client, content, picture):

@@ -59,6 +59,20 @@ def share_image_url(article) -> str | None:
     return current_app.config["SITE_URL"].rstrip("/") + path
 
 
+@bp.app_template_filter("with_lead_image")
+def with_lead_image(json_ld: dict, article) -> dict:
+    """The article's JSON-LD plus `image` (the share crop and the widest variant), when it has one.
+
+    Search engines want an image on a NewsArticle; kept here so the JSON-LD
+    builder needs to know nothing about image files.
+    """
+    if not article.image_key:
+        return json_ld
+    base = current_app.config["SITE_URL"].rstrip("/")
+    widest = url_for("articles.lead_image", name=variant_name(article.image_key, WIDTHS[-1], "jpg"))
+    return {**json_ld, "image": [share_image_url(article), base + widest]}
+
+
 # Globals rather than context: macros imported without context still see them.
 bp.add_app_template_global(lead_picture)
 bp.add_app_template_global(share_image_url)
