@@ -1,5 +1,5 @@
 """Routes for the article pages."""
-from flask import abort, current_app, redirect, render_template, url_for
+from flask import abort, current_app, render_template
 from sqlalchemy import select
 
 from ..extensions import db
@@ -19,16 +19,8 @@ def home():
     return render_template("articles/home.html", listing=listing)
 
 
-@bp.get("/articles/<slug>/")
-def article_with_slash(slug: str):
-    """Old or hand-typed addresses with a trailing slash: 301 to the canonical one."""
-    return redirect(url_for("articles.article", slug=slug.lower()), 301)
-
-
 @bp.get("/articles/<slug>")
 def article(slug: str):
-    if slug != slug.lower():  # slugs are lowercase; Sleep-Study is a typo for sleep-study
-        return redirect(url_for("articles.article", slug=slug.lower()), 301)
     found = db.session.scalar(visible_articles().where(Article.slug == slug))
     if found is None:
         abort(404, description="We could not find that article. It may have moved, or the address may be mistyped.")

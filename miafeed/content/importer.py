@@ -16,9 +16,9 @@ from ..database import write_transaction
 from ..extensions import db
 from ..models import Article, Category, Tag, utcnow
 from .categories import CategorySource, find_categories_file, load_categories
-from .images import apply_lead_image, ensure_variants, lead_image_folder
 from .parse import ArticleSource, FileProblem, parse_article_file
 from .render import count_words, html_to_text, reading_minutes, render_markdown
+from .images import apply_lead_image, ensure_variants, lead_image_folder
 from .signals import content_changed
 from .slugs import slugify
 

@@ -42,8 +42,8 @@ class ArticleSource:
     updated: datetime | None
     draft: bool
     related: list[str]
+    image: LeadImageSource | None
     body: str
-    image: LeadImageSource | None = None
 
 
 @dataclass
@@ -215,11 +215,11 @@ def parse_article_file(path: Path) -> ParseOutcome:
     if not isinstance(draft, bool):
         problems.append(FileProblem(shown, "draft", "must be true or false"))
 
-    if not body:
-        problems.append(FileProblem(shown, "body", "the article has no text after the front matter"))
-
     image, image_problems = check_lead_image(meta, path)
     problems += [FileProblem(shown, key, message) for key, message in image_problems]
+
+    if not body:
+        problems.append(FileProblem(shown, "body", "the article has no text after the front matter"))
 
     if problems:
         return outcome
@@ -239,7 +239,7 @@ def parse_article_file(path: Path) -> ParseOutcome:
         updated=updated,
         draft=draft,
         related=related,
-        body=body,
         image=image,
+        body=body,
     )
     return outcome
