@@ -27,13 +27,11 @@ SITE_URL = "http://127.0.0.1:8000"
 CONTENT_DIR = None  # None: the repository's content/ folder
 DEFAULT_AUTHOR = "Mia's Feed editorial team"
 READING_WORDS_PER_MINUTE = 230
+# Lead images (see README, Lead images): where the import writes the
+# WebP/JPEG variants and /images/ serves them from. None: instance/images/.
+LEAD_IMAGE_FOLDER = None
 
 ARTICLES_PER_PAGE = 12
-
-# --- Lead images (see README, Lead images) ---
-# Where the import writes the WebP/JPEG variants and /images/ serves them
-# from. None: instance/images/.
-LEAD_IMAGE_FOLDER = None
 
 WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session cookie
 SESSION_COOKIE_HTTPONLY = True
