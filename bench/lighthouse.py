@@ -1,4 +1,4 @@
-"""Run Lighthouse (mobile, its default) on the home page, an article and a search page; print the four scores.
+"""Run Lighthouse (mobile, its default) on the home page, an article, one with a lead image and a search page; print the four scores.
 
     make lighthouse                       # starts its own server on a free port
     BASE_URL=http://127.0.0.1:8000 make lighthouse
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.error
@@ -33,6 +34,14 @@ def has_page(url: str) -> bool:
         return False
 
 
+def first_article_with_image(base_url: str) -> str | None:
+    """The first article on the home page whose card shows a lead image."""
+    with urllib.request.urlopen(base_url + "/") as response:
+        home = response.read().decode()
+    found = re.search(r'class="card-image">.*?href="(/articles/[^"]+)"', home, re.S)
+    return found.group(1) if found else None
+
+
 def audit(name: str, url: str, output: Path) -> dict[str, int]:
     report = output / f"lighthouse-{name}.json"
     env = dict(os.environ, CHROME_PATH=os.environ.get("CHROME_PATH", "/usr/bin/chromium"))
@@ -51,6 +60,9 @@ def main() -> None:
     output.mkdir(parents=True, exist_ok=True)
     with running_site() as base_url:
         pages = {"home": "/", "article": first_article_path(base_url)}
+        with_image = first_article_with_image(base_url)
+        if with_image and with_image != pages["article"]:
+            pages["article-img"] = with_image
         if has_page(base_url + "/search?q=sleep"):
             pages["search"] = "/search?q=sleep"
         print(f"{'page':10} " + " ".join(f"{key:>15}" for key in CATEGORIES))

@@ -29,6 +29,9 @@ SITE_URL = None
 CONTENT_DIR = None  # None: the repository's content/ folder
 DEFAULT_AUTHOR = "Mia's Feed editorial team"
 READING_WORDS_PER_MINUTE = 230
+# Lead images (see README, Lead images): where the import writes the
+# WebP/JPEG variants and /images/ serves them from. None: instance/images/.
+LEAD_IMAGE_FOLDER = None
 
 ARTICLES_PER_PAGE = 12
 

@@ -129,6 +129,13 @@ class Article(db.Model):
     source_path: Mapped[str] = mapped_column(String(1000), default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # The lead image (see content/images.py): its variants' name key, the
+    # widest variant's size (for width/height, so nothing shifts), alt, credit.
+    image_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    image_width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    image_height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    image_alt: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    image_credit: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
     tags: Mapped[list[Tag]] = relationship(secondary=article_tags, lazy="selectin", order_by=Tag.name)

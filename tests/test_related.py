@@ -57,8 +57,8 @@ def test_picks_are_on_topic_with_reasons_a_reader_understands(app, client, pain_
     assert titles[:2] == ["Mindfulness and CBT ease chronic back pain", "Sleep loss amplifies pain in the brain"] or set(titles[:2]) == {
         "Mindfulness and CBT ease chronic back pain", "Sleep loss amplifies pain in the brain"}
     reasons = dict(zip(titles, pick_reasons(html)))
-    assert reasons["Mindfulness and CBT ease chronic back pain"] == "Shares: CBT, chronic pain"
-    assert reasons["Sleep loss amplifies pain in the brain"] == "Shares: brain imaging, chronic pain"
+    assert reasons["Mindfulness and CBT ease chronic back pain"] == "Also about: CBT, chronic pain"
+    assert reasons["Sleep loss amplifies pain in the brain"] == "Also about: brain imaging, chronic pain"
 
 
 def test_never_self_never_drafts_never_future(app, content):
@@ -149,7 +149,7 @@ def test_article_page_loads_the_panel_when_revealed_with_a_plain_link(client, pa
     html = client.get("/articles/psychological-treatment-changes-pain-in-the-brain").get_data(as_text=True)
     slot = re.search(r'<section class="related".*?</section>', html, re.S).group(0)
     assert 'hx-get="/articles/psychological-treatment-changes-pain-in-the-brain/related"' in slot
-    assert 'hx-trigger="revealed"' in slot
+    assert 'hx-trigger="revealed, related-retry"' in slot
     assert '<a href="/articles/psychological-treatment-changes-pain-in-the-brain/related">See related articles</a>' in slot
     assert 'role="status"' in slot
 

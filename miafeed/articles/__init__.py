@@ -5,3 +5,5 @@ bp = Blueprint("articles", __name__)
 
 from . import views  # noqa: E402,F401  (registers the routes on bp)
 from . import related  # noqa: E402,F401  (the Related Articles panel)
+from . import images  # noqa: E402,F401  (lead-image variants)
+from . import canonical  # noqa: E402,F401  (redirects to canonical article addresses)

@@ -4,6 +4,8 @@ The picks are precomputed (see miafeed.search.related), so serving is one
 indexed query; a weak ETag and Last-Modified from the picks' computation time
 let browsers and proxies revalidate instead of downloading again.
 """
+import re
+
 from flask import abort, request
 
 from ..extensions import db
@@ -15,6 +17,26 @@ from . import bp
 # Short enough that an edit shows within minutes, long enough that a reader
 # paging through articles never asks twice.
 RELATED_MAX_AGE = 300
+# A sentence ends at . ! or ? (maybe inside quotes or brackets) followed by
+# a space and a capital, digit or opening quote: "e.g. fish" does not end one.
+SENTENCE_END = re.compile(r"""(?:(?<=[.!?])|(?<=[.!?]["'”’)\]]))\s+(?=[A-Z0-9"'“‘(])""")
+
+
+@bp.app_template_filter("whole_sentences")
+def whole_sentences(text: str, limit: int = 160) -> str:
+    """As many whole sentences of `text` as fit in `limit` characters, never fewer than one.
+
+    The panel shows a taste of each summary; cutting one mid-word with an
+    ellipsis reads like a mistake, a complete sentence does not.
+    """
+    text = " ".join(text.split())
+    sentences = SENTENCE_END.split(text)
+    kept = sentences[0]
+    for sentence in sentences[1:]:
+        if len(kept) + 1 + len(sentence) > limit:
+            break
+        kept = f"{kept} {sentence}"
+    return kept
 
 
 @bp.get("/articles/<slug>/related")

@@ -21,6 +21,7 @@ from .changelog import record_search_changes
 from .pages import PageSource, load_pages, pages_folder_for
 from .parse import ArticleSource, FileProblem, parse_article_file
 from .render import count_words, html_to_text, reading_minutes, render_markdown
+from .images import apply_lead_image, ensure_variants, lead_image_folder
 from .signals import content_changed
 from .slugs import slugify
 from .trust_import import check_people, prune_authors, resolve_people, write_authors, write_pages, write_trust
@@ -102,6 +103,14 @@ def import_content(path: str | Path) -> ImportResult:
     if problems:
         raise ImportError_(problems)
 
+    # Pictures first, outside the write lock: a row never points at a
+    # variant that is not on disk yet. Existing files are kept, and missing
+    # ones (a fresh host, a wiped folder) come back even for unchanged articles.
+    folder = lead_image_folder()
+    for source in sources:
+        if source.image is not None:
+            ensure_variants(source.image, folder)
+
     with write_transaction():
         people = write_authors(authors)
         if pages is not None:
@@ -182,6 +191,7 @@ def _write(sources: list[ArticleSource], categories: list[CategorySource], root:
         article.related_slugs = list(source.related)
         article.category = category_by_name[source.category]
         article.tags = [_tag_for(name, tag_cache) for name in dict.fromkeys(source.tags)]
+        apply_lead_image(article, source.image)
         article.source_path = source.path
         article.content_hash = source.content_hash
         article.imported_at = utcnow()

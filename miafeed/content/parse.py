@@ -14,12 +14,14 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from .images import IMAGE_KEYS, LeadImageSource, check_lead_image
 from .slugs import SLUG_PATTERN, slugify
 from .trust import TRUST_KEYS, TrustFields, parse_trust_fields
 
 REQUIRED_KEYS = ("title", "category", "tags", "summary", "source_name", "source_url", "published")
 OPTIONAL_KEYS = ("slug", "author", "updated", "draft", "related")
 KNOWN_KEYS = frozenset(REQUIRED_KEYS + OPTIONAL_KEYS)
+KNOWN_KEYS |= IMAGE_KEYS  # the lead image's keys, checked in images.py
 MAX_TAGS = 10
 KNOWN_KEYS = KNOWN_KEYS | TRUST_KEYS
 
@@ -42,6 +44,7 @@ class ArticleSource:
     updated: datetime | None
     draft: bool
     related: list[str]
+    image: LeadImageSource | None
     body: str
     trust: TrustFields = field(default_factory=TrustFields)
 
@@ -214,6 +217,9 @@ def parse_article_file(path: Path) -> ParseOutcome:
     if not isinstance(draft, bool):
         problems.append(FileProblem(shown, "draft", "must be true or false"))
 
+    image, image_problems = check_lead_image(meta, path)
+    problems += [FileProblem(shown, key, message) for key, message in image_problems]
+
     if not body:
         problems.append(FileProblem(shown, "body", "the article has no text after the front matter"))
 
@@ -223,7 +229,8 @@ def parse_article_file(path: Path) -> ParseOutcome:
         return outcome
     outcome.article = ArticleSource(
         path=shown,
-        content_hash=hashlib.sha256(raw).hexdigest(),
+        # A new picture under the same file name is a change too.
+        content_hash=hashlib.sha256(raw + (image.key.encode() if image else b"")).hexdigest(),
         title=title,
         slug=slug,
         category=category,
@@ -236,6 +243,7 @@ def parse_article_file(path: Path) -> ParseOutcome:
         updated=updated,
         draft=draft,
         related=related,
+        image=image,
         body=body,
         trust=trust,
     )

@@ -6,7 +6,7 @@ expansion), scored with shared tags, same category and a gentle preference
 for recent articles. The editor's `related:` list comes first. When
 similarity finds too few, the same category and then the latest articles
 fill in, so the panel is never empty. Each pick carries a reason a reader
-understands ("Shares: CBT, chronic pain", "Also about sleep", "More in Sleep").
+understands ("Also about: CBT, chronic pain", "Also about: sleep", "More in Sleep").
 """
 from __future__ import annotations
 
@@ -204,9 +204,9 @@ def compute_picks(info: _Info, corpus: _Corpus, similar: list[tuple[int, float, 
             + WEIGHT_RECENCY * recency
         )
         if shared:
-            reason = "Shares: " + ", ".join(shared[:2])
+            reason = "Also about: " + ", ".join(shared[:2])
         elif word:
-            reason = f"Also about {word}"
+            reason = f"Also about: {word}"
         elif same_category:
             reason = f"More in {category_name}"
         else:

@@ -39,11 +39,15 @@ def page_urls(site) -> dict[str, str]:
     for name, (endpoints, path) in optional.items():
         if endpoints & site.endpoints:
             urls[name] = path
+    if IMAGE_ARTICLE in site.articles:  # the demo content's articles with a lead image
+        urls["article-with-image"] = IMAGE_ARTICLE
     return urls
 
 
 PAGE_NAMES = ["home", "article", "category", "tag", "not-found", "page-2", "search", "search-empty",
               "search-blank", "related", "privacy", "newsletter-subscribe", "newsletter-bad-link"]
+PAGE_NAMES += ["article-with-image"]
+IMAGE_ARTICLE = "/articles/cbt-for-insomnia-versus-sleeping-pills"
 # Pages that answer with an error status on purpose, and that status.
 ERROR_STATUS = {"not-found": 404, "newsletter-bad-link": 400}
 
