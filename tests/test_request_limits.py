@@ -78,3 +78,16 @@ def test_encoded_words_are_not_email_addresses(client, app, address):
 def test_an_address_with_a_plain_equals_sign_is_still_fine(client, app):
     assert sign_up(client, "a=b@example.org", htmx=False).status_code == 200
     assert [row.to_address for row in queued_mail(app)] == ["a=b@example.org"]
+
+
+def test_a_huge_htmx_post_on_a_link_page_gets_the_notice_fragment(app, client):
+    from miafeed.newsletter import subscriptions, tokens
+
+    with app.app_context():
+        subscriptions.subscribe("bigfragment@example.org", "weekly", "/")
+        token = tokens.make_token(tokens.PREFERENCES, subscriptions.find_by_email("bigfragment@example.org"))
+    response = client.post(f"/newsletter/preferences/{token}", data={"frequency": "x" * 100_000}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "That was too much to send." in page and "<html" not in page
+    assert "HX-Request" in response.headers["Vary"]
