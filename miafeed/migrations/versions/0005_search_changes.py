@@ -1,7 +1,7 @@
 """search changes: the log every host's search index follows
 
 Revision ID: 0005_search_changes
-Revises: 0002_newsletter, 0003_related
+Revises: 0004_subscriber_public_id
 Create Date: 2026-11-25 13:10:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0005_search_changes'
-down_revision = ('0002_newsletter', '0003_related')
+down_revision = '0004_subscriber_public_id'
 branch_labels = None
 depends_on = None
 

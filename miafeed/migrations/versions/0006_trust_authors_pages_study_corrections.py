@@ -1,7 +1,7 @@
 """trust: authors, site pages, the study and review of each article, corrections
 
 Revision ID: 0006_trust
-Revises: 0002_newsletter, 0003_related
+Revises: 0005_search_changes
 Create Date: 2026-11-25 13:20:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0006_trust'
-down_revision = ("0002_newsletter", "0003_related")
+down_revision = '0005_search_changes'
 branch_labels = None
 depends_on = None
 

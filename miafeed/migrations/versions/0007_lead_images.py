@@ -1,7 +1,7 @@
 """lead images: an article's picture key, size, alt text and credit
 
 Revision ID: 0007_lead_images
-Revises: 0002_newsletter, 0003_related
+Revises: 0006_trust
 Create Date: 2026-11-25 13:10:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "0007_lead_images"
-down_revision = ("0002_newsletter", "0003_related")
+down_revision = '0006_trust'
 branch_labels = None
 depends_on = None
 
