@@ -182,8 +182,15 @@ class PageCache:
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not self.app.config["PAGE_CACHE_ENABLED"]:
             return self.wsgi_app(environ, start_response)
-        key = self.key(environ)
-        entry = self.backend.get(key)
+        try:
+            key = self.key(environ)
+            entry = self.backend.get(key)
+        except Exception:
+            # The key reads the database (the next scheduled article) and the
+            # backend may be Redis: when either is down the cache steps aside,
+            # so /healthz and the error pages still answer as they would.
+            self.app.logger.exception("Page cache unavailable; serving without it")
+            return self.wsgi_app(environ, start_response)
         if entry is not None:
             return self._answer(entry, environ, start_response)
         return self._render_and_keep(key, environ, start_response)
@@ -223,7 +230,10 @@ class PageCache:
         finally:
             if hasattr(result, "close"):
                 result.close()
-        self.backend.set(key, (captured["status"], headers, body))
+        try:
+            self.backend.set(key, (captured["status"], headers, body))
+        except Exception:  # a shared backend (Redis) that is down: the page still goes out
+            self.app.logger.exception("Could not keep a page in the page cache")
         return [body]
 
 

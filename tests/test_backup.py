@@ -42,8 +42,8 @@ def test_backup_copies_what_is_committed_while_a_writer_is_busy(app, runner):
     # for it, nor contain its half-done transaction.
     writer = sqlite3.connect(_database(app), isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
-    writer.execute("INSERT INTO subscribers (email, frequency, status, created_at, consent_version, consent_source, token_nonce) "
-                   "VALUES ('uncommitted@example.org', 'daily', 'pending', '2026-01-01', '', '', 'n')")
+    writer.execute("INSERT INTO subscribers (email, frequency, status, created_at, consent_version, consent_source, token_nonce, "
+                   "public_id) VALUES ('uncommitted@example.org', 'daily', 'pending', '2026-01-01', '', '', 'n', 'p')")
     try:
         result = runner.invoke(args=["backup"])
     finally:

@@ -59,6 +59,14 @@ def requests_for_every_route(links):
         "newsletter.unsubscribe": [("GET", f"/newsletter/unsubscribe/{unsubscribe}", None, {}),
                                    ("POST", f"/newsletter/unsubscribe/{unsubscribe}", {}, SAME_ORIGIN),
                                    ("POST", f"/newsletter/unsubscribe/{unsubscribe}", {"List-Unsubscribe": "One-Click"}, {})],
+        "articles.article_with_slash": [("GET", "/articles/sleep-and-stress/", None, {}),
+                                        ("GET", "/articles/Sleep-And-Stress", None, {})],
+        "articles.lead_image": [("GET", "/images/not-there.webp", None, {})],
+        "site.author": [("GET", "/author/nobody", None, {})],
+        "site.about": [("GET", "/about", None, {})],
+        "site.editorial_policy": [("GET", "/editorial-policy", None, {})],
+        "site.corrections": [("GET", "/corrections", None, {})],
+        "site.page": [("GET", "/pages/nope", None, {})],
         "static": [],  # served by WhiteNoise or Flask's static route, no app code
     }
 

@@ -126,7 +126,14 @@ def catch_up(wait: bool = True) -> FollowReport:
         position = read_position(root)
         if _needs_rebuild(root, position):
             return _rebuild_locked(root, procs=1)
-        return _apply_pending(root, position)
+        report = _apply_pending(root, position)
+    if report.applied:
+        # This host's cached pages and search results were made from the old
+        # index: they stop matching now, not when their time runs out.
+        from ..page_cache import bump_content_version
+
+        bump_content_version(current_app._get_current_object())
+    return report
 
 
 def rebuild_index(progress=None, procs: int | None = None) -> FollowReport:
