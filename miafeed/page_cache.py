@@ -66,6 +66,11 @@ SHARED_PAGE_ENDPOINTS = frozenset(
         "feeds.robots",
         "privacy",
         "newsletter.subscribe_page",
+        "site.author",
+        "site.about",
+        "site.editorial_policy",
+        "site.corrections",
+        "site.page",
     }
 )
 KEY_ARGS = ("page", "category", "sort")
