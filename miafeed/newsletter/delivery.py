@@ -24,6 +24,7 @@ from sqlalchemy import delete, select, update
 from ..database import write_transaction
 from ..extensions import db
 from ..models import utcnow
+from . import bounces
 from .mail import mail_queued
 from .models import FAILED, QUEUED, SENDING, SENT, OutgoingMail
 
@@ -219,6 +220,7 @@ def deliver_batch(app, rows: list[ClaimedMail]) -> DeliveryReport:
             retry.setdefault(row.attempts + 1, []).append((row.id, message))
     table = OutgoingMail.__table__
     with write_transaction():
+        bounces.record_outcomes(sent, [mail_id for mail_id, _ in failed if outcomes.get(mail_id, (None,))[0] == FAILED])
         if sent:
             # The text is not kept once sent; see SENT_RETENTION.
             db.session.execute(
