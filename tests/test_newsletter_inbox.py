@@ -286,6 +286,11 @@ def test_a_bounced_reader_sees_why_on_the_preferences_page_and_can_come_back(ref
     page = client.get(url).get_data(as_text=True)
     assert "your mail server refused them several times in a row" in page
     client.post(url, data={"action": "resubscribe"})
+    back = subscriber(app, "gone@example.org")
+    assert (back.status, back.bounce_count, back.bounced_at) == ("active", 0, None)
+    # Counting starts afresh: one more refusal does not stop the digest at once.
+    queue_digest(app, "gone@example.org")
+    deliver(app)
     assert subscriber(app, "gone@example.org").status == "active"
 
 
@@ -407,3 +412,16 @@ def test_in_a_quiet_week_the_sample_shows_the_latest_articles(app, client, conte
 def test_with_no_articles_the_sample_says_so(client):
     page = client.get("/sample-digest").get_data(as_text=True)
     assert "No articles have been published yet" in page
+
+
+def test_a_dkim_key_that_disappears_after_start_does_not_break_sign_up(tmp_path, smtp_inbox, dkim_key, caplog):
+    inbox, port = smtp_inbox
+    key_file, _ = dkim_key
+    app = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
+                   DKIM_SELECTOR="s", DKIM_DOMAIN="miafeed.test", DKIM_PRIVATE_KEY_FILE=str(key_file))
+    key_file.unlink()
+    answer = sign_up(app.test_client(), "reader@example.org")
+    assert answer.status_code == 200 and "Check your inbox" in answer.get_data(as_text=True)
+    deliver(app)
+    assert inbox.messages[0]["DKIM-Signature"] is None
+    assert "DKIM signing failed, sending unsigned" in caplog.text

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from flask import current_app
 from sqlalchemy import delete, select, update
 
+from ..database import write_transaction
 from ..extensions import db
 from ..models import utcnow
 from .models import ACTIVE, BOUNCED, QUEUED, OutgoingMail, Subscriber
@@ -73,3 +74,14 @@ def _subscriber_ids(mail_ids: Iterable[int]) -> set[int]:
         )
     )
     return set(found)
+
+
+def clear(subscriber: Subscriber) -> None:
+    """Start counting afresh for a reader who chose to come back after their
+    digests were stopped: the next three refusals stop them again, not the next one."""
+    if subscriber.bounce_count or subscriber.bounced_at:
+        with write_transaction():
+            db.session.execute(
+                update(Subscriber).where(Subscriber.id == subscriber.id).values(bounce_count=0, bounced_at=None)
+            )
+        db.session.refresh(subscriber)

@@ -9,6 +9,7 @@ and dkimpy's default list leaves List-Unsubscribe-Post out, hence our own.
 """
 from __future__ import annotations
 
+import logging
 import os
 from functools import lru_cache
 
@@ -22,6 +23,8 @@ SIGNED_HEADERS = (
     "List-Unsubscribe", "List-Unsubscribe-Post", "MIME-Version", "Content-Type",
 )
 SETTINGS = ("DKIM_SELECTOR", "DKIM_DOMAIN", "DKIM_PRIVATE_KEY_FILE")
+
+log = logging.getLogger(__name__)
 
 
 class DkimSettingsError(RuntimeError):
@@ -66,14 +69,21 @@ def sign(message: str) -> str:
     header_block = message.split("\r\n\r\n", 1)[0]
     present = {line.split(":", 1)[0].lower() for line in header_block.split("\r\n") if line and line[0] not in " \t"}
     include = [name.lower().encode() for name in SIGNED_HEADERS if name.lower() in present]
-    signature = dkim.sign(
-        message.encode("ascii"),
-        config["DKIM_SELECTOR"].encode(),
-        config["DKIM_DOMAIN"].encode(),
-        _read_key(path, os.stat(path).st_mtime_ns),
-        canonicalize=(b"relaxed", b"relaxed"),
-        include_headers=include,
-    )
+    try:
+        signature = dkim.sign(
+            message.encode("ascii"),
+            config["DKIM_SELECTOR"].encode(),
+            config["DKIM_DOMAIN"].encode(),
+            _read_key(path, os.stat(path).st_mtime_ns),
+            canonicalize=(b"relaxed", b"relaxed"),
+            include_headers=include,
+        )
+    except (OSError, dkim.DKIMException) as exc:
+        # The key was checked at start-up; if it has since gone or broken, a
+        # reader's sign-up must not fail with it. The mail goes out unsigned
+        # and the operator sees why in the log.
+        log.error("DKIM signing failed, sending unsigned: %s", exc)
+        return message
     return signature.decode("ascii") + message
 
 

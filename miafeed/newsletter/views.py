@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from ..extensions import csrf, limiter
 from ..web import render_page_or_fragment, wants_fragment
-from . import digests, subscriptions, tokens, topics
+from . import bounces, digests, subscriptions, tokens, topics
 from .forms import ButtonForm, PreferencesForm, SubscribeForm
 from .mail import external_url
 from .models import ACTIVE, BOUNCED, PENDING, UNSUBSCRIBED
@@ -137,6 +137,7 @@ def preferences(token: str):
             else:
                 subscriptions.resubscribe(subscriber)
                 if subscriber.status == ACTIVE:
+                    bounces.clear(subscriber)
                     message = f"Welcome back. You will get the {subscriber.frequency} digest again."
     elif request.method == "POST":
         if "topics_offered" not in request.form:
@@ -177,6 +178,8 @@ def unsubscribe(token: str):
         csrf.protect()
     if request.form.get("action") == "undo":
         subscriptions.resubscribe(subscriber)
+        if subscriber.status == ACTIVE:
+            bounces.clear(subscriber)
         return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), undone=True)
     subscriptions.unsubscribe(subscriber)
     return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), done=True)
