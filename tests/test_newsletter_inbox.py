@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from datetime import timedelta
 
@@ -425,3 +426,41 @@ def test_a_dkim_key_that_disappears_after_start_does_not_break_sign_up(tmp_path,
     deliver(app)
     assert inbox.messages[0]["DKIM-Signature"] is None
     assert "DKIM signing failed, sending unsigned" in caplog.text
+
+
+# --- the migration --------------------------------------------------------------------
+
+def test_the_topics_and_bounces_migration_keeps_the_mail_queue_both_ways(tmp_path, monkeypatch):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    for name in [name for name in os.environ if name.startswith("MIAFEED_")]:
+        monkeypatch.delenv(name)
+    app = create_app_for_migrations(tmp_path)
+    with app.app_context():
+        upgrade(revision="heads")
+        downgrade(revision="0002_newsletter")
+        db.session.execute(text(
+            "INSERT INTO subscribers (email, frequency, status, created_at, consent_version, consent_source, token_nonce)"
+            " VALUES ('kept@example.org', 'weekly', 'active', '2026-01-01', 'v', '/', 'n')"))
+        db.session.execute(text(
+            "INSERT INTO outgoing_mail (subscriber_id, kind, to_address, subject, message, status, attempts,"
+            " next_attempt_at, created_at) VALUES (1, 'digest', 'kept@example.org', 's', 'm', 'queued', 0,"
+            " '2026-01-01', '2026-01-01')"))
+        db.session.commit()
+        upgrade(revision="heads")
+        assert db.session.execute(text("SELECT bounce_count FROM subscribers")).scalar() == 0
+        db.session.rollback()  # end the read, so the next one sees what the migration did
+        downgrade(revision="0002_newsletter")
+        assert db.session.execute(text("SELECT count(*) FROM outgoing_mail")).scalar() == 1
+        db.session.rollback()
+        upgrade(revision="heads")
+        assert db.session.execute(text("SELECT count(*) FROM outgoing_mail")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()
+
+
+def create_app_for_migrations(tmp_path):
+    from miafeed import create_app
+
+    return create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path / "migrations"))

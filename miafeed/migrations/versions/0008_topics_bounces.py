@@ -15,6 +15,7 @@ depends_on = None
 
 
 def upgrade():
+    # Adding columns is a plain ALTER TABLE on SQLite too (no table rebuild).
     with op.batch_alter_table('subscribers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('bounce_count', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('last_bounce_at', sa.DateTime(), nullable=True))
@@ -36,7 +37,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_subscriber_topics_category_id'))
     op.drop_table('subscriber_topics')
 
-    with op.batch_alter_table('subscribers', schema=None) as batch_op:
-        batch_op.drop_column('bounced_at')
-        batch_op.drop_column('last_bounce_at')
-        batch_op.drop_column('bounce_count')
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), not batch mode: batch
+    # mode rebuilds the table, and dropping the old subscribers table would
+    # cascade-delete every row of outgoing_mail (foreign keys are on).
+    for column in ('bounced_at', 'last_bounce_at', 'bounce_count'):
+        op.drop_column('subscribers', column)
