@@ -107,6 +107,17 @@ SUBSCRIBE_NOTICE_INTERVAL_MINUTES = 5
 SUBSCRIBE_MIN_ANSWER_SECONDS = 0.05
 CONFIRM_TOKEN_MAX_AGE_HOURS = 72
 DIGEST_MAX_ARTICLES = 10
+# After this many permanent refusals (SMTP 5xx) in a row, a subscriber gets
+# no more digests; any mail that gets through resets the count.
+MAIL_BOUNCE_LIMIT = 3
+# Every newsletter mail carries List-Id (RFC 2919). None: "newsletter." plus
+# SITE_URL's host name, e.g. newsletter.example.org.
+MAIL_LIST_ID = None
+# DKIM signing in the app (see README, "Signing mail with DKIM"); off unless
+# all three are set. The private key file is PEM (RSA), readable by the app.
+DKIM_SELECTOR = None
+DKIM_DOMAIN = None
+DKIM_PRIVATE_KEY_FILE = None
 
 # Flask-Limiter. None: the host's workers share one count in
 # instance/ratelimits.sqlite (see miafeed/ratelimit_storage.py). Several hosts

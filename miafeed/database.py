@@ -144,3 +144,30 @@ def for_update_skip_locked(statement):
     claim's BEGIN IMMEDIATE makes claimers take turns instead.
     """
     return statement.with_for_update(skip_locked=True)
+
+
+@contextmanager
+def foreign_keys_held_for_migration(connection):
+    """Keep SQLite from cascading deletes while a migration rebuilds a table.
+
+    Alembic's batch mode changes a SQLite table by copying it and dropping
+    the old one. With foreign keys on, that DROP cascades: rebuilding
+    `subscribers` deleted every row of `outgoing_mail` (the whole mail
+    queue). SQLite's own advice for such changes is to turn foreign keys
+    off around them and run `PRAGMA foreign_key_check` afterwards; the
+    pragma only works outside a transaction, so it goes to the DBAPI
+    connection before Alembic begins one. Other databases alter tables in
+    place and need nothing here.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.dbapi_connection
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        problems = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise RuntimeError(f"The migration left rows that break foreign keys: {problems[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")

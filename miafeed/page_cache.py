@@ -71,6 +71,7 @@ SHARED_PAGE_ENDPOINTS = frozenset(
         "site.editorial_policy",
         "site.corrections",
         "site.page",
+        "sample_digest",
     }
 )
 KEY_ARGS = ("page", "category", "sort")

@@ -71,6 +71,34 @@ def test_migrations_build_the_schema_the_models_describe(tmp_path, clean_env):
         assert differences == []
 
 
+def test_upgrading_a_live_database_keeps_its_subscribers_and_queued_mail(tmp_path, clean_env):
+    """A database from before the public ids, topics and bounces: the upgrade
+    rebuilds `subscribers` (on SQLite), which must not cascade into the mail
+    queue that points at it."""
+    database = database_uri_for(tmp_path, empty=True)
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database}, instance_path=str(tmp_path))
+    with app.app_context():
+        upgrade(revision="0002_newsletter")
+        upgrade(revision="0003_related")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO subscribers (id, email, frequency, status, created_at, consent_version, consent_source, "
+                "token_nonce) VALUES (1, 'kept@example.org', 'weekly', 'active', '2026-01-01', 'v1', '/', 'n')"
+            ))
+            connection.execute(text(
+                "INSERT INTO outgoing_mail (subscriber_id, kind, to_address, subject, message, status, attempts, "
+                "next_attempt_at, created_at) VALUES (1, 'digest', 'kept@example.org', 'Your weekly digest', 'text', "
+                "'queued', 0, '2026-01-01', '2026-01-01')"
+            ))
+        upgrade(revision="heads")
+        with db.engine.connect() as connection:
+            mail = connection.execute(text("SELECT to_address, status FROM outgoing_mail")).all()
+            subscriber = connection.execute(text("SELECT email, public_id FROM subscribers")).one()
+        db.engine.dispose()
+    assert mail == [("kept@example.org", "queued")]
+    assert subscriber.email == "kept@example.org" and len(subscriber.public_id) >= 16
+
+
 @pytest.mark.sqlite_only
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
     with app.app_context():

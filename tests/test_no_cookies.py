@@ -67,6 +67,7 @@ def requests_for_every_route(links):
         "site.editorial_policy": [("GET", "/editorial-policy", None, {})],
         "site.corrections": [("GET", "/corrections", None, {})],
         "site.page": [("GET", "/pages/nope", None, {})],
+        "sample_digest": [("GET", "/sample-digest", None, {})],
         "static": [],  # served by WhiteNoise or Flask's static route, no app code
     }
 

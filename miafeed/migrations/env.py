@@ -33,7 +33,9 @@ def run_migrations_online() -> None:
     options = dict(current_app.extensions["migrate"].configure_args)
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
     engine = current_app.extensions["migrate"].db.engine
-    with engine.connect() as connection:
+    from miafeed.database import foreign_keys_held_for_migration
+
+    with engine.connect() as connection, foreign_keys_held_for_migration(connection):
         context.configure(connection=connection, target_metadata=_metadata(), **options)
         with context.begin_transaction():
             context.run_migrations()

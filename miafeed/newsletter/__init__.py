@@ -16,13 +16,17 @@ def init_app(app) -> None:
     """Wire the newsletter into the app."""
     from ..extensions import limiter
     from ..web import register_health_check
-    from . import cli, delivery
+    from . import cli, delivery, signing
     from .forms import SubscribeForm
-    from .views import bp, privacy
+    from .views import bp, privacy, sample_digest
 
+    signing.check_settings(app.config)
     limiter.init_app(app)
     app.register_blueprint(bp)
     app.add_url_rule("/privacy", "privacy", privacy)
+    # Outside /newsletter/ on purpose: the same page for everyone, cacheable
+    # like the article pages (the /newsletter/ links are personal, no-store).
+    app.add_url_rule("/sample-digest", "sample_digest", sample_digest)
     cli.init_app(app)
 
     app.jinja_env.globals["blank_subscribe_box"] = _blank_subscribe_box(app, SubscribeForm)

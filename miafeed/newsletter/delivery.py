@@ -45,6 +45,7 @@ from sqlalchemy import delete, func, select, update
 from ..database import for_update_skip_locked, write_transaction
 from ..extensions import db
 from ..models import utcnow
+from . import bounces
 from .mail import mail_queued
 from .models import FAILED, QUEUED, SENDING, SENT, UNSUBSCRIBED, OutgoingMail, Subscriber
 
@@ -238,6 +239,7 @@ def record_outcome(app, mail: ClaimedMail, status: str, error: str | None = None
     now = utcnow()
     table = OutgoingMail.__table__
     retry_for = timedelta(hours=float(app.config["MAIL_RETRY_FOR_HOURS"]))
+    refused_by_server = status == FAILED  # a 5xx answer, not retries running out
     if status == QUEUED and now - mail.created_at >= retry_for:
         status = FAILED
         error = f"gave up after retrying for {app.config['MAIL_RETRY_FOR_HOURS']} hours; last error: {error}"
@@ -251,6 +253,7 @@ def record_outcome(app, mail: ClaimedMail, status: str, error: str | None = None
                     status=SENT, sent_at=now, message="", last_error=None, claimed_by=None, attempts=attempts
                 )
             )
+            bounces.record_outcomes(delivered_mail_ids=[mail.id])
             return SENT
         ours = (table.c.id == mail.id, table.c.claimed_by == mail.claimed_by, table.c.status == SENDING)
         if status == FAILED:
@@ -259,6 +262,8 @@ def record_outcome(app, mail: ClaimedMail, status: str, error: str | None = None
             )
             if mail.kind == "digest":
                 _hand_back_digest_period(mail)
+            if refused_by_server:
+                bounces.record_outcomes(refused_mail_ids=[mail.id])
             log.warning("Mail %s to subscriber %s failed for good: %s", mail.id, mail.subscriber_id, error)
             return FAILED
         db.session.execute(

@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from ..database import write_transaction
 from ..extensions import db
 from ..models import Article, utcnow, visible_articles
-from . import mail
+from . import mail, topics
 from .corrections import CorrectionPicker
 from .models import ACTIVE, FREQUENCIES, Subscriber
 
@@ -61,6 +61,7 @@ class DigestArticle:
     url: str
     category: str
     published_at: datetime
+    slug: str = ""  # for on-site links (the sample page); mail uses `url`
 
 
 class ArticlePicker:
@@ -74,16 +75,19 @@ class ArticlePicker:
     def __init__(self, now: datetime, limit: int):
         self.now = now
         self.limit = limit
-        self._cache: dict[datetime, list[tuple[str, list[DigestArticle]]]] = {}
+        self._cache: dict[tuple, list[tuple[str, list[DigestArticle]]]] = {}
         self.corrections = CorrectionPicker(now, PERIOD_LENGTH)
 
-    def groups(self, since: datetime) -> list[tuple[str, list[DigestArticle]]]:
+    def groups(self, since: datetime, category_ids: frozenset[int] | None = None) -> list[tuple[str, list[DigestArticle]]]:
         """Newest first, up to `limit`, grouped by category (the category of the
-        newest article first)."""
-        if since not in self._cache:
-            found = db.session.scalars(
-                visible_articles(self.now).where(Article.published_at > since).limit(self.limit)
-            ).all()
+        newest article first); only the given categories when the reader chose
+        topics (None: every category)."""
+        key = (since, category_ids)
+        if key not in self._cache:
+            statement = visible_articles(self.now).where(Article.published_at > since)
+            if category_ids is not None:
+                statement = statement.where(Article.category_id.in_(category_ids))
+            found = db.session.scalars(statement.limit(self.limit)).all()
             grouped: dict[str, list[DigestArticle]] = {}
             for article in found:
                 grouped.setdefault(article.category.name, []).append(
@@ -93,10 +97,11 @@ class ArticlePicker:
                         url=mail.external_url("articles.article", slug=article.slug),
                         category=article.category.name,
                         published_at=article.published_at,
+                        slug=article.slug,
                     )
                 )
-            self._cache[since] = list(grouped.items())
-        return self._cache[since]
+            self._cache[key] = list(grouped.items())
+        return self._cache[key]
 
 
 def _pending_ids(frequency: str, key: str) -> list[int]:
@@ -175,8 +180,10 @@ def _since(subscriber: Subscriber, frequency: str, now: datetime) -> datetime:
 
 
 def _plan_batch(chunk, frequency, key, now, picker, summary) -> None:
-    for subscriber in _subscribers(chunk, frequency, key):
-        groups = picker.groups(_since(subscriber, frequency, now))
+    subscribers = _subscribers(chunk, frequency, key)
+    chosen = topics.chosen_category_ids(subscriber.id for subscriber in subscribers)
+    for subscriber in subscribers:
+        groups = picker.groups(_since(subscriber, frequency, now), chosen.get(subscriber.id))
         count = sum(len(articles) for _, articles in groups)
         if count:
             summary.planned.append((subscriber.email, count))
@@ -187,8 +194,10 @@ def _plan_batch(chunk, frequency, key, now, picker, summary) -> None:
 
 def _send_batch(chunk, frequency, key, now, picker, summary) -> None:
     rows = []
-    for subscriber in _subscribers(chunk, frequency, key):
-        groups = picker.groups(_since(subscriber, frequency, now))
+    subscribers = _subscribers(chunk, frequency, key)
+    chosen = topics.chosen_category_ids(subscriber.id for subscriber in subscribers)
+    for subscriber in subscribers:
+        groups = picker.groups(_since(subscriber, frequency, now), chosen.get(subscriber.id))
         if not groups:
             summary.skipped += 1
             continue
@@ -206,3 +215,18 @@ def _send_batch(chunk, frequency, key, now, picker, summary) -> None:
         subscriber.last_digest_at = now
         summary.sent += 1
     mail.queue(rows)
+
+
+def sample_groups(now: datetime | None = None) -> tuple[list[tuple[str, list[DigestArticle]]], bool]:
+    """The articles a weekly digest would carry now, for the public sample page.
+
+    Returns (groups, is_this_week): the last seven days' articles, or, in a
+    quiet week, the latest ones whenever they were published, so the sample
+    never shows an empty digest.
+    """
+    now = now or utcnow()
+    picker = ArticlePicker(now, int(current_app.config["DIGEST_MAX_ARTICLES"]))
+    groups = picker.groups(now - PERIOD_LENGTH["weekly"])
+    if groups:
+        return groups, True
+    return picker.groups(datetime.min), False

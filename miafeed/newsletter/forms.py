@@ -5,7 +5,7 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, RadioField, StringField
+from wtforms import EmailField, HiddenField, RadioField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -42,11 +42,25 @@ def normalize_email(raw: str) -> str:
     return checked.ascii_email.lower()
 
 
+def safe_local_path(value: str | None) -> str | None:
+    """`value` when it is a path on this site ("/articles/x?page=2"), else None.
+
+    Refuses anything a browser could read as another site: "//host",
+    "/\\host", a scheme, control characters or spaces.
+    """
+    if not value or len(value) > 300 or not value.startswith("/") or value[1:2] in ("/", "\\"):
+        return None
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 or char == "\\" for char in value):
+        return None
+    return value
+
+
 def _source_page(value: str | None) -> str:
     # Only a local path is kept as "the page the consent came from".
-    if value and value.startswith("/") and not value.startswith("//") and len(value) <= 300:
+    path = safe_local_path(value)
+    if path:
         # The form on a link page would otherwise record the link's token.
-        return "/newsletter" if value.startswith("/newsletter/") else value
+        return "/newsletter" if path.startswith("/newsletter/") else path
     return "/"
 
 
@@ -126,11 +140,40 @@ class SubscribeForm(CookielessForm):
         """The local page the form was sent from, for the consent record."""
         return _source_page(self.source.data)
 
+    @property
+    def back_path(self) -> str | None:
+        """Where the no-JavaScript answer page links back to: the page the
+        form was on, when that is a safe path on this site and not a
+        personal link page."""
+        path = safe_local_path(self.source.data)
+        if path and not path.startswith("/newsletter"):
+            return path
+        return None
+
+
+class TopicsField(SelectMultipleField):
+    """Checkboxes for the categories a digest covers; at least one."""
+
+    def pre_validate(self, form) -> None:
+        """Refuse an empty choice or a category that does not exist."""
+        if not self.choices:  # a site with no categories yet: nothing to choose
+            return
+        if not self.data:
+            raise ValidationError("Choose at least one topic. To get no mail at all, unsubscribe below.")
+        offered = {value for value, _ in self.choices}
+        if any(value not in offered for value in self.data):
+            raise ValidationError("One of the topics no longer exists. Choose from the list and save again.")
+
+    def process_formdata(self, valuelist) -> None:
+        """Keep only whole numbers; anything else counts as an unknown topic."""
+        self.data = [int(value) if value.isdigit() else -1 for value in valuelist]
+
 
 class PreferencesForm(CookielessForm):
-    """Frequency on the preferences page; the buttons say what to do."""
+    """Frequency and topics on the preferences page; the buttons say what to do."""
 
     frequency = FrequencyField("How often would you like updates?", choices=FREQUENCY_CHOICES)
+    topics = TopicsField("Topics in your digest", coerce=int)
 
 
 class ButtonForm(CookielessForm):

@@ -18,7 +18,7 @@ from flask import current_app, render_template
 
 from ..extensions import db
 from ..models import utcnow
-from . import tokens
+from . import signing, tokens
 from .models import OutgoingMail, Subscriber
 
 CRLF = "\r\n"
@@ -72,6 +72,8 @@ def build_message(
         ("Date", formatdate(usegmt=True)),
         # An explicit domain: without one, make_msgid asks DNS for this host's name.
         ("Message-ID", make_msgid(domain=urlsplit(current_app.config["SITE_URL"]).hostname or "localhost")),
+        # RFC 2919: lets mail programs filter and group the newsletter.
+        ("List-Id", list_id()),
     ]
     if list_unsubscribe:
         # RFC 2369 and RFC 8058: mail clients show an "Unsubscribe" button
@@ -88,7 +90,19 @@ def build_message(
     for subtype, body in (("plain", text), ("html", html)):
         lines += [f"--{boundary}", *_text_part(body, subtype)]
     lines += [f"--{boundary}--", ""]
-    return CRLF.join(lines)
+    return signing.sign(CRLF.join(lines))
+
+
+def list_id() -> str:
+    """The List-Id header value: the site's name and MAIL_LIST_ID (by default
+    newsletter.<SITE_URL's host>), e.g. `"Mia's Feed" <newsletter.example.org>`."""
+    config = current_app.config
+    identifier = config.get("MAIL_LIST_ID") or f"newsletter.{urlsplit(config['SITE_URL']).hostname or 'localhost'}"
+    name = config["SITE_NAME"]
+    # The phrase is optional; a name that would need encoding is left out.
+    if name.isascii() and name.isprintable() and '"' not in name and "\\" not in name:
+        return f'"{name}" <{identifier}>'
+    return f"<{identifier}>"
 
 
 def _text_part(body: str, subtype: str) -> list[str]:

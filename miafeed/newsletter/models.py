@@ -19,6 +19,9 @@ from ..models import utcnow
 
 FREQUENCIES = ("daily", "weekly", "monthly")
 PENDING, ACTIVE, UNSUBSCRIBED = "pending", "active", "unsubscribed"
+# Digests stopped because the reader's mail server refused them for good,
+# several times in a row (see bounces.py); a new sign-up starts over.
+BOUNCED = "bounced"
 
 
 def new_nonce() -> str:
@@ -64,9 +67,30 @@ class Subscriber(db.Model):
     # makes `digest send` exactly-once; the time is where the next one starts.
     last_digest_period: Mapped[str | None] = mapped_column(String(40), nullable=True)
     last_digest_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Permanent refusals (SMTP 5xx) since the last mail that got through;
+    # at MAIL_BOUNCE_LIMIT an active reader becomes BOUNCED (see bounces.py).
+    bounce_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_bounce_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    bounced_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     def __repr__(self) -> str:
         return f"<Subscriber {self.id} {self.status}>"
+
+
+class SubscriberTopic(db.Model):
+    """A category a reader chose for their digest.
+
+    No rows for a subscriber means every category, including ones added
+    later: that is the default, and what a reader who ticks every box gets.
+    Rows go with the subscriber (erasure) or the category (ON DELETE CASCADE).
+    """
+
+    __tablename__ = "subscriber_topics"
+
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"

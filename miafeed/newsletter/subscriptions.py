@@ -18,8 +18,8 @@ from sqlalchemy import delete, or_, select
 from ..database import forget_deleted_rows, insert_ignoring_conflicts, write_transaction
 from ..extensions import db
 from ..models import utcnow
-from . import mail
-from .models import ACTIVE, PENDING, UNSUBSCRIBED, OutgoingMail, Subscriber, new_nonce, new_public_id
+from . import mail, topics
+from .models import ACTIVE, BOUNCED, PENDING, UNSUBSCRIBED, OutgoingMail, Subscriber, new_nonce, new_public_id
 
 # Bump when the sign-up wording changes; stored with each consent.
 CONSENT_VERSION = "2026-11-signup-v1"
@@ -118,7 +118,8 @@ def resubscribe(subscriber: Subscriber) -> bool:
         db.session.refresh(subscriber, with_for_update=True)
         if subscriber.confirmed_at is None:
             return False
-        if subscriber.status == UNSUBSCRIBED:
+        # Unsubscribed, or stopped after hard bounces (bounces.py): both come back.
+        if subscriber.status in (UNSUBSCRIBED, BOUNCED):
             subscriber.status = ACTIVE
             subscriber.unsubscribed_at = None
     return True
@@ -129,6 +130,12 @@ def change_frequency(subscriber: Subscriber, frequency: str) -> None:
     with write_transaction():
         db.session.refresh(subscriber, with_for_update=True)
         subscriber.frequency = frequency
+
+
+def change_topics(subscriber: Subscriber, category_ids: list[int]) -> None:
+    """Set which categories the digest covers; every one (or none) means all."""
+    with write_transaction():
+        topics.set_topics(subscriber, category_ids)
 
 
 def find_by_email(email: str) -> Subscriber | None:
@@ -156,6 +163,15 @@ def export(subscriber: Subscriber) -> dict:
         "last_notice_at": when(subscriber.last_notice_at),
         "last_digest_at": when(subscriber.last_digest_at),
         "last_digest_period": subscriber.last_digest_period,
+        # "all" when the reader never narrowed the choice (new categories included).
+        "topics": "all" if not topics.chosen_category_ids([subscriber.id]) else [
+            category.name for category in topics.chosen_categories(subscriber)
+        ],
+        "bounces": {
+            "in_a_row": subscriber.bounce_count,
+            "last_bounce_at": when(subscriber.last_bounce_at),
+            "digests_stopped_at": when(subscriber.bounced_at),
+        },
         "mail": [
             {"kind": row.kind, "subject": row.subject, "status": row.status,
              "created_at": when(row.created_at), "sent_at": when(row.sent_at)}

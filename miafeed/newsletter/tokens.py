@@ -15,7 +15,7 @@ new link is made that way. An id that no row can have (negative, a bool,
 from __future__ import annotations
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..extensions import db
 from .models import Subscriber
@@ -31,9 +31,12 @@ class InvalidToken(Exception):
     says what the reader can do next.
     """
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, subscriber: Subscriber | None = None):
         super().__init__(reason)
         self.reason = reason
+        # For an expired link whose signature is good: whom it was for, so a
+        # reopened confirmation link can say "already confirmed".
+        self.subscriber = subscriber
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -73,8 +76,8 @@ def load_subscriber(purpose: str, token: str) -> Subscriber:
         max_age = int(current_app.config["CONFIRM_TOKEN_MAX_AGE_HOURS"]) * 3600
     try:
         payload = _serializer(purpose).loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise InvalidToken("expired") from None
+    except SignatureExpired as expired:
+        raise InvalidToken("expired", _expired_subscriber(purpose, expired)) from None
     except BadSignature:
         raise InvalidToken("bad") from None
     if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[1], str)):
@@ -84,4 +87,18 @@ def load_subscriber(purpose: str, token: str) -> Subscriber:
     subscriber = _find(payload[0])
     if subscriber is None or subscriber.token_nonce != payload[1]:
         raise InvalidToken("revoked")
+    return subscriber
+
+
+def _expired_subscriber(purpose: str, expired: SignatureExpired) -> Subscriber | None:
+    # The signature was checked before the age, so the payload is ours.
+    try:
+        payload = _serializer(purpose).load_payload(expired.payload)
+    except BadData:
+        return None
+    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)):
+        return None
+    subscriber = db.session.get(Subscriber, payload[0])
+    if subscriber is None or subscriber.token_nonce != payload[1]:
+        return None
     return subscriber

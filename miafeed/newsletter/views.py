@@ -16,10 +16,10 @@ from flask import Blueprint, current_app, render_template, request
 
 from ..extensions import limiter
 from ..web import render_page_or_fragment, request_too_large_response, wants_fragment
-from . import subscriptions, tokens
+from . import bounces, digests, subscriptions, tokens, topics
 from .forms import ButtonForm, PreferencesForm, SubscribeForm
 from .mail import external_url
-from .models import ACTIVE, PENDING, UNSUBSCRIBED
+from .models import ACTIVE, BOUNCED, PENDING, UNSUBSCRIBED
 
 bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
 
@@ -53,12 +53,15 @@ def subscribe():
     form = SubscribeForm()
     if not form.validate_on_submit():
         return render_page_or_fragment(
-            "newsletter/subscribe.html", "newsletter/_subscribe_form.html", _status(422), subscribe_form=form
+            "newsletter/subscribe.html", "newsletter/_subscribe_form.html", _status(422), subscribe_form=form,
+            back_path=form.back_path,
         )
     started = time.monotonic()
     if not form.is_bot:  # a filled honeypot gets the same answer and no mail
         subscriptions.subscribe(form.email.data, form.frequency.data, form.source_page)
-    response = render_page_or_fragment("newsletter/subscribe.html", "newsletter/_subscribe_done.html", done=True)
+    response = render_page_or_fragment(
+        "newsletter/subscribe.html", "newsletter/_subscribe_done.html", done=True, back_path=form.back_path
+    )
     # subscribe() does the same work for every state, but inserting a new
     # row still costs a millisecond or two more than updating one (see
     # bench/newsletter_digest.py). Answering no sooner than a fixed floor
@@ -109,14 +112,26 @@ def confirm(token: str):
     try:
         subscriber = tokens.load_subscriber(tokens.CONFIRM, token)
     except tokens.InvalidToken as error:
+        # A confirmation link opened again weeks later has expired, but the
+        # reader did confirm with it: tell them that, not "sign up again".
+        if error.subscriber is not None and error.subscriber.confirmed_at is not None:
+            return _confirm_page(error.subscriber, ButtonForm(), already=True)
         return _invalid_link(error)
-    if subscriber.status == UNSUBSCRIBED:
+    if subscriber.status in (UNSUBSCRIBED, BOUNCED) and subscriber.confirmed_at is None:
         return _invalid_link(tokens.InvalidToken("revoked"))
     form = ButtonForm()
+    if subscriber.status != PENDING:
+        return _confirm_page(subscriber, form, already=True)
     if request.method == "POST" and form.validate_on_submit():
         subscriptions.confirm(subscriber)
+    return _confirm_page(subscriber, form, already=False)
+
+
+def _confirm_page(subscriber, form, already: bool):
     preferences_url = external_url("newsletter.preferences", token=tokens.make_token(tokens.PREFERENCES, subscriber))
-    return render_template("newsletter/confirm.html", subscriber=subscriber, form=form, preferences_url=preferences_url)
+    return render_template(
+        "newsletter/confirm.html", subscriber=subscriber, form=form, preferences_url=preferences_url, already=already
+    )
 
 
 @bp.route("/preferences/<token>", methods=["GET", "POST"])
@@ -126,25 +141,40 @@ def preferences(token: str):
         subscriber = tokens.load_subscriber(tokens.PREFERENCES, token)
     except tokens.InvalidToken as error:
         return _invalid_link(error)
-    form = PreferencesForm(frequency=subscriber.frequency)
-    message = None
-    if request.method == "POST" and form.validate_on_submit():
-        action = request.form.get("action")
-        if action == "unsubscribe":
-            subscriptions.unsubscribe(subscriber)
-            message = "You are unsubscribed. We will not send you any more mail."
-        elif action == "resubscribe":
-            if subscriptions.resubscribe(subscriber):
+    categories = topics.all_categories()
+    form = PreferencesForm(
+        frequency=subscriber.frequency, topics=[category.id for category in topics.chosen_categories(subscriber)]
+    )
+    form.topics.choices = [(category.id, category.name) for category in categories]
+    message, status = None, 200
+    action = request.form.get("action")
+    if request.method == "POST" and action in ("unsubscribe", "resubscribe"):
+        # These buttons send no frequency or topics; the origin guard has checked where they come from.
+        if ButtonForm().validate_on_submit():
+            if action == "unsubscribe":
+                subscriptions.unsubscribe(subscriber)
+                message = "You are unsubscribed. We will not send you any more mail."
+            elif subscriptions.resubscribe(subscriber):
+                bounces.clear(subscriber)
                 message = f"Welcome back. You will get the {subscriber.frequency} digest again."
             else:
                 message = NEVER_CONFIRMED
-        else:
+    elif request.method == "POST":
+        if "topics_offered" not in request.form:
+            # A post from a page without the topic boxes changes the frequency only.
+            form.topics.data = [category.id for category in topics.chosen_categories(subscriber)]
+        if form.validate_on_submit():
             subscriptions.change_frequency(subscriber, form.frequency.data)
-            message = f"Saved. You will get the {form.frequency.data} digest."
+            subscriptions.change_topics(subscriber, form.topics.data)
+            chosen = topics.chosen_categories(subscriber)
+            covered = "all of them" if len(chosen) == len(categories) else ", ".join(c.name for c in chosen)
+            message = f"Saved. You will get the {form.frequency.data} digest. Topics: {covered}."
+        else:
+            status = 422
     return render_template(
         "newsletter/preferences.html", subscriber=subscriber, form=form, message=message,
         unsubscribe_token=tokens.make_token(tokens.UNSUBSCRIBE, subscriber),
-    )
+    ), status
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
@@ -155,12 +185,16 @@ def unsubscribe(token: str):
     except tokens.InvalidToken as error:
         return _invalid_link(error)
     if request.method != "POST":  # GET and HEAD: scanners and previews only look
-        return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), done=False)
+        return render_template(
+            "newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), done=False,
+            already=subscriber.status == UNSUBSCRIBED,
+        )
     if request.form.get("List-Unsubscribe") == "One-Click":
         subscriptions.unsubscribe(subscriber)
         return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), done=True)
     if request.form.get("action") == "undo":
         if subscriptions.resubscribe(subscriber):
+            bounces.clear(subscriber)
             return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), undone=True)
         return render_template(
             "newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), done=True, message=NEVER_CONFIRMED
@@ -179,4 +213,14 @@ def privacy():
     )
 
 
-STATUS_WORDS = {PENDING: "waiting for confirmation", ACTIVE: "subscribed", UNSUBSCRIBED: "unsubscribed"}
+def sample_digest():
+    """/sample-digest: what a weekly digest looks like, built from the latest articles."""
+    groups, this_week = digests.sample_groups()
+    count = sum(len(articles) for _, articles in groups)
+    return render_template("newsletter/sample_digest.html", groups=groups, count=count, this_week=this_week)
+
+
+STATUS_WORDS = {
+    PENDING: "waiting for confirmation", ACTIVE: "subscribed", UNSUBSCRIBED: "unsubscribed",
+    BOUNCED: "stopped: mail to this address kept bouncing",
+}

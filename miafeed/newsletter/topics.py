@@ -1,0 +1,59 @@
+"""Topics: the categories a reader wants in their digest (all by default).
+
+Stored as rows of subscriber_topics; no rows means every category, so a
+category added next year reaches readers who never narrowed their choice.
+A reader who ticks every box is stored the same way, as "all".
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, insert, select
+
+from ..extensions import db
+from ..models import Category
+from .models import Subscriber, SubscriberTopic
+
+
+def all_categories() -> list[Category]:
+    """Every category, in the site's navigation order: the choices offered."""
+    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+def chosen_category_ids(subscriber_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+    """For each subscriber who narrowed their topics, the category ids they
+    chose; subscribers missing from the answer get every category."""
+    subscriber_ids = list(subscriber_ids)
+    chosen: dict[int, set[int]] = {}
+    if subscriber_ids:
+        rows = db.session.execute(
+            select(SubscriberTopic.subscriber_id, SubscriberTopic.category_id).where(
+                SubscriberTopic.subscriber_id.in_(subscriber_ids)
+            )
+        )
+        for subscriber_id, category_id in rows:
+            chosen.setdefault(subscriber_id, set()).add(category_id)
+    return {subscriber_id: frozenset(ids) for subscriber_id, ids in chosen.items()}
+
+
+def chosen_categories(subscriber: Subscriber) -> list[Category]:
+    """The categories this reader's digest covers (every one by default)."""
+    ids = chosen_category_ids([subscriber.id]).get(subscriber.id)
+    return [category for category in all_categories() if ids is None or category.id in ids]
+
+
+def set_topics(subscriber: Subscriber, category_ids: Iterable[int]) -> None:
+    """Replace the reader's topics, in the caller's write transaction.
+
+    Every existing category chosen (or none given) is stored as "all".
+    Ids of categories that do not exist are ignored.
+    """
+    wanted = set(category_ids)
+    existing = set(db.session.scalars(select(Category.id)))
+    wanted &= existing
+    db.session.execute(delete(SubscriberTopic).where(SubscriberTopic.subscriber_id == subscriber.id))
+    if wanted and wanted != existing:
+        db.session.execute(
+            insert(SubscriberTopic),
+            [{"subscriber_id": subscriber.id, "category_id": category_id} for category_id in sorted(wanted)],
+        )
