@@ -69,7 +69,7 @@ test: setup-test
 # (a server where the user may create databases), otherwise on a throwaway
 # PostgreSQL 15 cluster started for the run and deleted afterwards.
 .PHONY: test-postgres
-test-postgres: setup
+test-postgres: setup-test
 	$(BIN)/python tests/services.py postgres -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup

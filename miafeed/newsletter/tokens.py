@@ -96,9 +96,11 @@ def _expired_subscriber(purpose: str, expired: SignatureExpired) -> Subscriber |
         payload = _serializer(purpose).load_payload(expired.payload)
     except BadData:
         return None
-    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)):
+    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[1], str)):
         return None
-    subscriber = db.session.get(Subscriber, payload[0])
+    if not (isinstance(payload[0], str) or (type(payload[0]) is int and 0 < payload[0] <= _LARGEST_ROW_ID)):
+        return None
+    subscriber = _find(payload[0])
     if subscriber is None or subscriber.token_nonce != payload[1]:
         return None
     return subscriber
