@@ -95,16 +95,19 @@ def postgres_databases() -> PostgresDatabases:
     return _postgres
 
 
-def database_uri_for(instance, empty: bool = False) -> str:
+def database_uri_for(instance, empty: bool = False, for_module: bool = False) -> str:
     """The database URI for a test app whose instance folder is `instance`.
 
     Apps built on the same instance folder within one test share a database,
     as they would share the SQLite file. `empty` gives a database without
-    tables (for migration tests).
+    tables (for migration tests). `for_module` keeps it past the test that
+    made it, for a module-scoped fixture (dropped at the end of the session).
     """
     if not ON_POSTGRES:
         return f"sqlite:///{instance}/test.db"
     databases = postgres_databases()
+    if for_module:
+        return databases.new_database(empty=empty, for_session=True)
     key = f"{instance}|{empty}"
     if key not in databases.by_instance:
         databases.by_instance[key] = databases.new_database(empty=empty)

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from database_support import database_uri_for
 from miafeed.extensions import db
 from miafeed.newsletter import subscriptions, tokens
 from newsletter_support import make_app
@@ -61,7 +62,10 @@ def fuzz_target(tmp_path_factory):
     """One app with articles, the search index and a subscriber, shared by every example."""
     ContentFolder = _tests_conftest().ContentFolder
     root = tmp_path_factory.mktemp("fuzz")
-    app = make_app(root, SUBSCRIBE_NOTICE_INTERVAL_MINUTES=0)
+    # Shared by every test of the module, so on PostgreSQL its database must
+    # outlive the first test (the per-test databases are dropped after each).
+    database = database_uri_for(root / "instance", for_module=True)
+    app = make_app(root, SUBSCRIBE_NOTICE_INTERVAL_MINUTES=0, SQLALCHEMY_DATABASE_URI=database)
     content = ContentFolder(root / "content")
     for number in range(3):
         content.write(f"sleep-{number}", title=f"Sleep study {number}", slug=f"sleep-study-{number}", published=f"2026-01-0{number + 1}")

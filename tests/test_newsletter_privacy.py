@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from miafeed.newsletter import subscriptions, tokens
 from newsletter_support import app, app_config, queued_mail, sign_up, subscriber  # noqa: F401
 
@@ -73,6 +75,7 @@ def test_delete_removes_their_outbox_files_and_keeps_everyone_elses(app, client,
     assert not any(b"gone@example.org" in body for body in remaining)
 
 
+@pytest.mark.sqlite_only
 def test_a_deleted_address_cannot_be_read_back_from_the_database_file_or_its_wal(app, client, runner):
     from newsletter_support import deliver
 
@@ -88,6 +91,7 @@ def test_a_deleted_address_cannot_be_read_back_from_the_database_file_or_its_wal
     assert b"other7@example.org" in stored
 
 
+@pytest.mark.sqlite_only
 def test_every_sqlite_connection_overwrites_deleted_rows(app):
     # Debian's SQLite is built with secure_delete on; python.org's and
     # macOS's are not, so the connect hook turns it on everywhere.
