@@ -133,11 +133,60 @@ def test_facets_count_categories_and_narrow_the_search(client, site):
     assert '<a class="facet-clear" href="/search?q=meditation"' in narrowed
 
 
-def test_did_you_mean_offers_a_near_spelling_that_finds_more(client, site):
+def test_a_misspelt_word_is_searched_as_the_nearest_word_and_says_so(client, site):
     html = search(client, q="meditaton")
-    assert status_text(html) == "No articles found for “meditaton”."
+    assert status_text(html) == "2 articles for “meditation”."
+    assert "Showing results for <strong>meditation</strong>." in html
+    assert sorted(result_titles(html)) == sorted(result_titles(search(client, q="meditation")))
+    # The reader's own words stay in the box, and one link searches them as typed.
+    assert 'value="meditaton"' in html
+    exact = search(client, q="meditaton", exact="1")
+    assert 'href="/search?q=meditaton&amp;exact=1"' in html
+    assert status_text(exact) == "No articles found for “meditaton”."
+    assert "Showing results for" not in exact
+
+
+def test_typos_keep_the_first_letter_and_long_words_allow_two_edits(client, site):
+    # One edit for a short word, first letter kept: "sleeq" is sleep, "bleep" is not.
+    assert status_text(search(client, q="sleeq")) == "2 articles for “sleep”."
+    assert status_text(search(client, q="xleep")) == "No articles found for “xleep”."
+    # Two edits (a doubled letter and a dropped one) in a long word.
+    assert status_text(search(client, q="mindfullnes")) == "1 article for “mindfulness”."
+    assert "No articles found" in status_text(search(client, q="medxxxtion"))  # three edits
+
+
+def test_the_last_word_matches_as_a_prefix_from_three_letters(client, site):
+    for typed in ("med", "medi", "medit", "meditat", "meditati", "meditatio"):
+        assert len(result_titles(search(client, q=typed))) == 2, typed
+    assert status_text(search(client, q="me")) == "No articles found for “me”."
+    # With a word before it, two letters are enough: "chronic pa".
+    assert result_titles(search(client, q="chronic pa")) == ["Psychological treatment for chronic pain changes how the brain processes it"]
+    # Only the last word: an unfinished word earlier in the query is a typo, not a prefix.
+    assert "Showing results for" not in search(client, q="meditation anx")
+
+
+def test_whole_word_matches_rank_above_prefix_only_matches(app, client, content):
+    content.write("pains", title="'Notes on painkillers for knees'", tags=["knees"], body="Painkillers, painkillers and more painkillers.", published="2026-05-01")
+    content.write("pain", title="'A short note on pain'", tags=["knees"], body="Words.", published="2026-01-01")
+    with app.app_context():
+        content.import_all()
+    assert result_titles(search(client, q="pain")) == ["A short note on pain", "Notes on painkillers for knees"]
+    assert result_titles(search(client, q="pai")) != []
+
+
+def test_did_you_mean_offers_a_near_spelling_that_finds_more(app, client, site, content):
+    content.write("meditatin", title="'One meditatin typo in a title'", tags=["typos"], body="Words.", published="2026-05-01")
+    with app.app_context():
+        content.import_all()
+    html = search(client, q="meditatin")
+    assert status_text(html) == "1 article for “meditatin”."
     assert 'Did you mean <a href="/search?q=meditation"' in html
-    assert ">meditation</a>?" in html
+
+
+def test_never_did_you_mean_for_the_start_of_an_indexed_word(client, site):
+    for typed in ("insom", "medit", "chron"):
+        html = search(client, q=f"{typed} sleep")
+        assert "Did you mean" not in html and "Showing results for" not in html, typed
 
 
 def test_pagination_ten_per_page(app, client, content):

@@ -25,6 +25,9 @@ with warnings.catch_warnings():
 
 __all__ = [
     "LockError",
+    "STOP_WORDS",
+    "accent_map",
+    "porter2_stem",
     "fields",
     "highlight",
     "index",

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Article, Category, utcnow
 from .engine import SEARCH_FIELD, highlight, qparser, query, spelling_analyzer, text_analyzer
+from . import matching
 from .guard import CleanQuery, clean_query
 from .searcher import current_searcher
 
@@ -83,6 +84,15 @@ class SearchOutcome:
     suggestion: str | None = None
     suggestion_total: int = 0
     category_name: str | None = None
+    # Set when a word matched nothing and was replaced by the nearest
+    # indexed word: the words actually searched ("insomnia" for "insomnai").
+    corrected_text: str | None = None
+    exact: bool = False
+
+    @property
+    def searched_text(self) -> str:
+        """The words the results are for (the correction, if there was one)."""
+        return self.corrected_text or self.query.text
 
     @property
     def pages(self) -> int:
@@ -143,21 +153,27 @@ def _not_yet_published(searcher):
     return docnums
 
 
-def run_search(raw_query: str | None, category: str | None = None, sort: str = "relevance", page: int = 1) -> SearchOutcome:
+def run_search(raw_query: str | None, category: str | None = None, sort: str = "relevance", page: int = 1,
+               exact: bool = False) -> SearchOutcome:
     """Search published articles. `category` is a category slug (unknown ones
-    simply match nothing), `sort` one of SORTS, `page` from 1.
+    simply match nothing), `sort` one of SORTS, `page` from 1. The last word
+    also matches as a prefix; a word that matches nothing is corrected unless
+    `exact` (see matching.plan).
 
     Raises store.IndexMissing when there is no index to search.
     """
     cleaned = clean_query(raw_query)
     sort = sort if sort in SORTS else "relevance"
     page = min(max(page, 1), MAX_PAGE)
-    outcome = SearchOutcome(query=cleaned, category=category or None, sort=sort, page=page)
+    outcome = SearchOutcome(query=cleaned, category=category or None, sort=sort, page=page, exact=exact)
     if not cleaned:
         return outcome
     searcher = current_searcher()
-    parsed = _parser_for(searcher).parse(cleaned.text)
-    if parsed is query.NullQuery or isinstance(parsed, type(query.NullQuery)):
+    planned = matching.plan(searcher, _parser_for(searcher), cleaned.text, exact=exact)
+    parsed = planned.query
+    if planned.corrected:
+        outcome.corrected_text = planned.text
+    if parsed is None:
         return outcome
 
     # Counting and faceting walk every match once without scoring it (a
@@ -185,13 +201,24 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
         # A filter set stops Whoosh from skipping blocks of postings that
         # cannot reach the top ten, so it is passed only when needed.
         limits = {"filter": allowed} if (category or hidden or has_phrase) else {}
-        results = searcher.search(_phrases_as_words(parsed), limit=page * PER_PAGE, **limits, **order)
-        page_hits = results[(page - 1) * PER_PAGE : page * PER_PAGE]
+        ranked = _phrases_as_words(parsed)
+        wanted = page * PER_PAGE
+        if planned.whole_word_query is not None and sort == "relevance":
+            # Whole-word matches of the last word first, then prefix-only
+            # ones: two ranked passes over the two halves of the matches.
+            whole = allowed & set(searcher.docs_for_query(planned.whole_word_query))
+            ranked_hits = list(searcher.search(ranked, limit=wanted, filter=whole)) if whole else []
+            rest = allowed - whole
+            if len(ranked_hits) < wanted and rest:
+                ranked_hits += list(searcher.search(ranked, limit=wanted - len(ranked_hits), filter=rest))
+        else:
+            ranked_hits = searcher.search(ranked, limit=wanted, **limits, **order)
+        page_hits = ranked_hits[(page - 1) * PER_PAGE : wanted]
     names = {slug: name for slug, name in db.session.execute(select(Category.slug, Category.name))}
     outcome.category_name = names.get(category) if category else None
     outcome.facets = _facets(counts, category, names)
     outcome.hits = _hits(page_hits, parsed)
-    if outcome.total < FEW_RESULTS:
+    if outcome.total < FEW_RESULTS and not planned.corrected:
         _suggest(outcome, searcher, category)
     return outcome
 
@@ -276,8 +303,10 @@ def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
     for word in outcome.query.words:
         tokens = [token.text for token in analyzer(word)]
         # Only single plain words are corrected, and only when they are rare
-        # in the articles: a common word is what the reader meant.
-        if len(tokens) != 1 or searcher.doc_frequency("spell", tokens[0]) >= FEW_RESULTS:
+        # in the articles: a common word is what the reader meant, and the
+        # start of an indexed word is a word still being typed.
+        if (len(tokens) != 1 or searcher.doc_frequency("spell", tokens[0]) >= FEW_RESULTS
+                or matching.starts_an_indexed_word(searcher.reader(), tokens[0])):
             corrected.append(word)
             continue
         best = _closest_common_word(searcher, corrector, tokens[0])

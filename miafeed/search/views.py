@@ -28,12 +28,14 @@ def search():
     raw = request.args.get("q", "")
     category = request.args.get("category", "").strip()[:120] or None
     sort = request.args.get("sort", "relevance")
+    # ?exact=1: the reader's own words, after we showed them a correction.
+    exact = request.args.get("exact", "") not in ("", "0")
     page = page_number()
     if page > querying.MAX_PAGE:
         abort(400, description=f"Search results stop at page {querying.MAX_PAGE}; try more words to narrow the search.")
     unavailable = False
     try:
-        outcome = querying.run_search(raw, category=category, sort=sort, page=page)
+        outcome = querying.run_search(raw, category=category, sort=sort, page=page, exact=exact)
     except store.IndexMissing:
         # With no articles at all there is nothing to be missing: just no results.
         unavailable = has_indexable_articles()
