@@ -420,3 +420,47 @@ def test_any_input_never_gets_a_server_error(client, site, q, category, sort, pa
     response = client.get("/search", query_string=params, headers={"HX-Request": "true"} if htmx else {})
     assert response.status_code < 500
     assert "HX-Request" in response.headers["Vary"]
+
+
+SECTIONED_BODY = """
+## What the researchers did
+
+The review was led by a team in Oslo. It pooled twelve trials in which volunteers wrote gratitude letters to someone who had helped them, and compared them with people who wrote about their day in neutral terms.
+
+- Letters to a friend raised mood for about a week.
+- A private gratitude diary did less.
+
+## What it means
+
+Most effects were small. The authors still call gratitude cheap to try, and say longer trials should follow.
+"""
+
+
+def snippet_text(html: str) -> list[str]:
+    """The snippets of a results page as a reader reads them."""
+    return [re.sub(r"<[^>]+>", "", s).strip() for s in re.findall(r'<p class="search-snippet">(.*?)</p>', html, re.S)]
+
+
+def test_snippets_are_whole_sentences_and_never_run_headings_or_list_items_together(app, client, content):
+    content.write("gratitude", body=SECTIONED_BODY, title="'Thank-you letters lift mood'", tags=["mood"], summary="Twelve trials.")
+    with app.app_context():
+        content.import_all()
+    [text] = snippet_text(search(client, q="gratitude"))
+    assert "researchers did" not in text and "What it means" not in text
+    assert "did less. Most" not in text and "week. A private" not in text
+    fragments = text.split(" … ")
+    assert len(fragments) <= 2
+    for fragment in fragments:
+        assert fragment[0].isupper() and fragment.endswith((".", "…")), fragment
+    assert "<mark>gratitude</mark>" in search(client, q="gratitude")
+
+
+def test_a_long_sentence_is_cut_at_a_word_with_an_ellipsis(app, client, content):
+    words = " ".join(f"word{n}" for n in range(120))
+    content.write("long", body=f"Opening words {words} then the rare zanzibar term and {words} final.", title="'A long one'", tags=["mood"])
+    with app.app_context():
+        content.import_all()
+    [text] = snippet_text(search(client, q="zanzibar"))
+    assert "zanzibar" in text and len(text) <= 320
+    assert text.startswith("… ") and text.endswith(" …")
+    assert re.fullmatch(r"… (word\d+ )+then the rare zanzibar term and( word\d+)+ …", text), text

@@ -10,15 +10,14 @@ import math
 import re
 import weakref
 from dataclasses import dataclass, field
-from html import escape
 
 from markupsafe import Markup
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Article, Category, utcnow
-from .engine import SEARCH_FIELD, highlight, qparser, query, spelling_analyzer, text_analyzer
-from . import matching
+from .engine import SEARCH_FIELD, qparser, query, spelling_analyzer
+from . import matching, snippets
 from .guard import CleanQuery, clean_query
 from .searcher import current_searcher
 
@@ -26,29 +25,9 @@ PER_PAGE = 10
 # Deep pages cost a collector of page * PER_PAGE hits; nobody reads page 101.
 MAX_PAGE = 100
 SORTS = ("relevance", "newest")
-# Whoosh highlights by re-analysing the text (stemming every word in pure
-# Python): a whole 600-word body for each of ten hits was most of a query's
-# time. So a cheap regex finds where the query's stems first occur and only
-# a window of the body around that spot is analysed.
-SNIPPET_WINDOW_CHARS = 700
 # Offer a spelling fix when a query finds fewer than this many articles.
 FEW_RESULTS = 3
 MAX_STEMS = 20
-
-
-class _MarkFormatter(highlight.HtmlFormatter):
-    """Wraps matched words in a bare <mark>; everything else is escaped."""
-
-    def __init__(self):
-        super().__init__(between=" … ")
-
-    def format_token(self, text, token, replace=False):
-        return "<mark>%s</mark>" % escape(highlight.get_text(text, token, replace), quote=False)
-
-
-_FORMATTER = _MarkFormatter()
-_SNIPPET_FRAGMENTER = highlight.ContextFragmenter(maxchars=160, surround=70)
-_ANALYZER = text_analyzer()
 
 
 @dataclass
@@ -236,26 +215,16 @@ def _hits(page_hits, parsed) -> list[SearchHit]:
     # One query for the page, kept in ranked order (the microblog pattern).
     articles = {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(ids), Article.draft.is_(False)))}
     terms = frozenset(text for field_name, text in parsed.iter_all_terms() if field_name == SEARCH_FIELD)
-    stems = _stem_pattern(terms)
+    quick = _stem_pattern(terms)
     hits = []
     for hit in page_hits:
         article = articles.get(int(hit["id"]))
         if article is None:
             continue  # deleted since the index was written; the next import drops it
-        title = _highlight(article.title, terms, whole=True) or escape(article.title)
-        snippet = _highlight(_snippet_window(article.body_text, stems), terms)
-        if not snippet:
-            snippet = _highlight(article.summary, terms, whole=True) or escape(article.summary)
+        title = snippets.mark(article.title, terms)
+        snippet = snippets.snippet(article.body_html, terms, quick) or snippets.mark(article.summary, terms)
         hits.append(SearchHit(article, Markup(title), Markup(snippet)))
     return hits
-
-
-def _highlight(text: str, terms: frozenset, whole: bool = False) -> str:
-    # Highlighting re-analyses the text with the index's analyzer and marks
-    # the tokens whose stems are among the query's terms.
-    if whole:
-        return highlight.highlight(text, terms, _ANALYZER, highlight.WholeFragmenter(), _FORMATTER, top=1)
-    return highlight.highlight(text, terms, _ANALYZER, _SNIPPET_FRAGMENTER, _FORMATTER, top=2)
 
 
 def _phrases_as_words(q):
@@ -278,21 +247,12 @@ def _category_docs(searcher) -> dict[str, set]:
 
 def _stem_pattern(stems: frozenset):
     # A stem is a word's beginning, give or take its last letter
-    # ("anxieti" for "anxiety"); good enough to find where to look.
+    # ("anxieti" for "anxiety"); good enough to skip sentences that cannot
+    # match before stemming their words one by one.
     prefixes = sorted({stem[:-1] if len(stem) > 4 else stem for stem in stems if stem}, key=len, reverse=True)
     if not prefixes:
         return None
     return re.compile(r"\b(?:%s)" % "|".join(re.escape(p) for p in prefixes[:MAX_STEMS]), re.IGNORECASE)
-
-
-def _snippet_window(text: str, pattern) -> str:
-    found = pattern.search(text) if pattern else None
-    start = 0 if found is None else max(0, found.start() - SNIPPET_WINDOW_CHARS // 3)
-    if start:
-        # Start on a word boundary so the analyser never sees half a word.
-        space = text.find(" ", start)
-        start = space + 1 if 0 <= space < found.start() else found.start()
-    return text[start : start + SNIPPET_WINDOW_CHARS]
 
 
 def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
