@@ -24,11 +24,6 @@ sys.path.insert(0, str(ROOT))
 KINDS = ("finished", "typing", "typo")
 
 
-def kind_of(position: int) -> str:
-    # The file lists 14 finished queries, then 12 caught mid-typing, then typos.
-    return KINDS[0] if position < 14 else KINDS[1] if position < 26 else KINDS[2]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true")
@@ -52,11 +47,11 @@ def main():
     with app.app_context():
         db.create_all()
         import_content(ROOT / "content")
-        for position, case in enumerate(cases):
+        for case in cases:
             outcome = run_search(case["q"])
             slugs = [hit.article.slug for hit in outcome.hits]
             rank = next((i + 1 for i, slug in enumerate(slugs) if slug in case["expect"]), None)
-            scores[kind_of(position)].append((1 / rank if rank else 0.0, bool(rank and rank <= 3)))
+            scores[case["kind"]].append((1 / rank if rank else 0.0, bool(rank and rank <= 3)))
             if args.verbose:
                 print(f"  {case['q']!r:36} rank {rank or '-':>2}  of {outcome.total:2} found   first: {slugs[0] if slugs else '(none)'}")
     print(f"Search relevance, {len(cases)} queries over the demo articles ({args.file.name})")

@@ -242,14 +242,16 @@ def test_active_search_form_works_without_javascript_too(client, site):
     html = search(client, q="sleep")
     form = re.search(r'<form class="search-form" action="/search" method="get".*?</form>', html, re.S).group(0)
     assert '<button type="submit">Search</button>' in form
-    assert 'hx-trigger="input changed delay:300ms, search"' in form
-    assert 'hx-push-url="true"' in form and 'hx-target="#search-results"' in form
+    # Typing replaces the address, submitting pushes, stale answers are dropped.
+    assert 'hx-trigger="input changed delay:150ms, search"' in form and 'hx-replace-url="true"' in form
+    assert 'hx-trigger="submit"' in form and 'hx-push-url="true"' in form and 'hx-target="#search-results"' in form
+    assert 'hx-sync="closest form:replace"' in form
     assert "<script" not in html.split("</head>", 1)[1] and "style=" not in html
 
 
 def test_site_header_has_a_search_box(client, site):
     html = client.get("/").get_data(as_text=True)
-    assert '<form class="header-search" action="/search" method="get" role="search">' in html
+    assert '<form class="header-search" action="/search" method="get" role="search" data-live-search>' in html
 
 
 def test_drafts_and_future_articles_are_not_found(app, client, content):
@@ -464,3 +466,27 @@ def test_a_long_sentence_is_cut_at_a_word_with_an_ellipsis(app, client, content)
     assert "zanzibar" in text and len(text) <= 320
     assert text.startswith("… ") and text.endswith(" …")
     assert re.fullmatch(r"… (word\d+ )+then the rare zanzibar term and( word\d+)+ …", text), text
+
+
+def test_header_live_box_lists_top_matches_and_a_way_to_all_results(client, site):
+    fragment = client.get("/search/suggest?q=medit", headers={"HX-Request": "true"}).get_data(as_text=True)
+    options = re.findall(r'role="option"[^>]*data-href="([^"]+)"', fragment)
+    assert options[:2] and all(href.startswith("/articles/") for href in options[:2])
+    assert options[-1] == "/search?q=medit"
+    assert "See all results for “medit”" in fragment
+    assert "Mental Health &amp; Mindfulness</span>" in fragment  # the category of a match
+    status = re.search(r'id="header-search-status" hx-swap-oob="innerHTML">(.*?)</span>', fragment, re.S).group(1)
+    assert status.startswith("2 articles for “medit”.")
+    none = client.get("/search/suggest?q=astrophysics", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'role="option"' in none and "No articles found for “astrophysics”" in none
+    # Not from htmx (someone opened the address): the full results page.
+    response = client.get("/search/suggest?q=medit")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/search?q=medit")
+
+
+def test_header_box_without_javascript_is_a_plain_form(client, site):
+    html = client.get("/").get_data(as_text=True)
+    form = re.search(r'<form class="header-search" action="/search" method="get".*?</form>', html, re.S).group(0)
+    assert 'name="q"' in form and '<button type="submit">Search</button>' in form
+    assert 'hx-sync="this:replace"' in form  # a newer keystroke's answer always wins
+    assert 'role="combobox"' not in form  # added by the script that makes it one

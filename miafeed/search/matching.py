@@ -30,6 +30,8 @@ MAX_PREFIX_TERMS = 24
 # last word counts three times a word it merely starts.
 WHOLE_WORD_BOOST = 3.0
 PREFIX_BOOST = 1.0
+# A word that only bodies use is less likely the one being typed.
+BODY_PREFIX_BOOST = 0.25
 # Words at least this long may be two edits away from what was meant.
 LONG_WORD = 8
 
@@ -131,26 +133,32 @@ def _parse(parser, text: str):
     return parsed
 
 
-def _expand_prefix(searcher, reader, prefix: str, minimum: int) -> list[str]:
-    """The most frequent stems of indexed words starting with `prefix`.
+def _expand_prefix(searcher, reader, prefix: str, minimum: int) -> list[tuple[str, float]]:
+    """The most frequent stems of indexed words starting with `prefix`, each
+    with its weight.
 
     Looks in both lexicons: stems ("insomni" finds the stem insomnia) and
     whole words ("meditati" finds meditation, whose stem is "medit").
     """
     if len(prefix) < minimum or prefix in STOP_WORDS or not _WORD.fullmatch(prefix):
         return []
-    found: dict[str, int] = {}
+    # Words of titles, summaries and tags (the spelling field) say what
+    # articles are about, so they are kept before words found only in bodies;
+    # within each, the more articles a word is in, the sooner it is kept.
+    found: dict[str, tuple[int, int]] = {}
     own = stem(prefix)
-    for field_name in (SEARCH_FIELD, SPELL_FIELD):
+    for rank, field_name in enumerate((SPELL_FIELD, SEARCH_FIELD)):
         for scanned, raw in enumerate(reader.expand_prefix(field_name, prefix)):
             if scanned >= MAX_PREFIX_SCAN:
                 break
             word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
             term = word if field_name == SEARCH_FIELD else stem(word)
             if term and term != own and term not in found:
-                found[term] = searcher.doc_frequency(SEARCH_FIELD, term)
-    ranked = sorted((t for t, n in found.items() if n), key=lambda t: (-found[t], t))
-    return ranked[:MAX_PREFIX_TERMS]
+                frequency = searcher.doc_frequency(SEARCH_FIELD, term)
+                if frequency:
+                    found[term] = (rank, -frequency)
+    kept = sorted(found, key=lambda t: (found[t], t))[:MAX_PREFIX_TERMS]
+    return [(t, PREFIX_BOOST if found[t][0] == 0 else BODY_PREFIX_BOOST) for t in kept]
 
 
 def _prefix_node(word: str, expansions: list[str], parser):
@@ -158,7 +166,7 @@ def _prefix_node(word: str, expansions: list[str], parser):
     whole = _parse(parser, word)
     if not expansions:
         return whole
-    nodes = [query.Term(SEARCH_FIELD, term, boost=PREFIX_BOOST) for term in expansions]
+    nodes = [query.Term(SEARCH_FIELD, term, boost=boost) for term, boost in expansions]
     if whole is not None:
         whole.boost = WHOLE_WORD_BOOST  # freshly parsed: ours to change
         nodes.insert(0, whole)

@@ -133,11 +133,12 @@ def _not_yet_published(searcher):
 
 
 def run_search(raw_query: str | None, category: str | None = None, sort: str = "relevance", page: int = 1,
-               exact: bool = False) -> SearchOutcome:
+               exact: bool = False, per_page: int = PER_PAGE, snippets_wanted: bool = True) -> SearchOutcome:
     """Search published articles. `category` is a category slug (unknown ones
     simply match nothing), `sort` one of SORTS, `page` from 1. The last word
     also matches as a prefix; a word that matches nothing is corrected unless
-    `exact` (see matching.plan).
+    `exact` (see matching.plan). The header's live box asks for a few hits
+    (`per_page`) without snippets.
 
     Raises store.IndexMissing when there is no index to search.
     """
@@ -181,7 +182,7 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
         # cannot reach the top ten, so it is passed only when needed.
         limits = {"filter": allowed} if (category or hidden or has_phrase) else {}
         ranked = _phrases_as_words(parsed)
-        wanted = page * PER_PAGE
+        wanted = min(page * PER_PAGE, (page - 1) * PER_PAGE + per_page)
         if planned.whole_word_query is not None and sort == "relevance":
             # Whole-word matches of the last word first, then prefix-only
             # ones: two ranked passes over the two halves of the matches.
@@ -196,8 +197,8 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
     names = {slug: name for slug, name in db.session.execute(select(Category.slug, Category.name))}
     outcome.category_name = names.get(category) if category else None
     outcome.facets = _facets(counts, category, names)
-    outcome.hits = _hits(page_hits, parsed)
-    if outcome.total < FEW_RESULTS and not planned.corrected:
+    outcome.hits = _hits(page_hits, parsed, snippets_wanted)
+    if outcome.total < FEW_RESULTS and not planned.corrected and snippets_wanted:
         _suggest(outcome, searcher, category)
     return outcome
 
@@ -208,7 +209,7 @@ def _facets(counts: dict, active: str | None, names: dict[str, str]) -> list[Fac
     return facets
 
 
-def _hits(page_hits, parsed) -> list[SearchHit]:
+def _hits(page_hits, parsed, snippets_wanted: bool = True) -> list[SearchHit]:
     ids = [int(hit["id"]) for hit in page_hits]
     if not ids:
         return []
@@ -222,7 +223,9 @@ def _hits(page_hits, parsed) -> list[SearchHit]:
         if article is None:
             continue  # deleted since the index was written; the next import drops it
         title = snippets.mark(article.title, terms)
-        snippet = snippets.snippet(article.body_html, terms, quick) or snippets.mark(article.summary, terms)
+        snippet = ""
+        if snippets_wanted:
+            snippet = snippets.snippet(article.body_html, terms, quick) or snippets.mark(article.summary, terms)
         hits.append(SearchHit(article, Markup(title), Markup(snippet)))
     return hits
 

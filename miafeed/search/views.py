@@ -1,7 +1,7 @@
 """GET /search: the page and its htmx results fragment, from one template."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..extensions import db
@@ -48,3 +48,22 @@ def search():
         if not outcome.query:
             context["latest"] = db.session.scalars(visible_articles().limit(LATEST_ON_EMPTY_PAGE)).unique().all()
     return render_page_or_fragment("search/search.html", "search/_results.html", **context)
+
+
+SUGGESTIONS = 6
+
+
+@bp.get("/search/suggest")
+def suggest():
+    """The header box's live list: the top matches for ?q= as the reader types.
+
+    A fragment for htmx only; anyone else is sent to the full results page.
+    """
+    raw = request.args.get("q", "")
+    if not wants_fragment():
+        return redirect(url_for("search.search", q=raw or None))
+    try:
+        outcome = querying.run_search(raw, per_page=SUGGESTIONS, snippets_wanted=False)
+    except store.IndexMissing:
+        outcome = querying.SearchOutcome(query=querying.clean_query(raw), category=None, sort=querying.SORTS[0], page=1)
+    return render_template("search/_suggestions.html", outcome=outcome)
