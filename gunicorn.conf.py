@@ -18,6 +18,8 @@ timeout = 30
 graceful_timeout = 20
 # Behind a proxy, trust X-Forwarded-* only from it (see README, Deployment).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's most (default 4094): a long search then reaches the app, which cuts it with a note.
+limit_request_line = 8190
 
 
 def post_worker_init(worker):

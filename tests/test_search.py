@@ -200,7 +200,11 @@ def test_pagination_ten_per_page(app, client, content):
     assert 'href="/search?q=walking&amp;page=2"' in first
     third = search(client, q="walking", page="3")
     assert len(result_titles(third)) == 3
-    assert client.get("/search?q=walking&page=4").status_code == 404
+    past = client.get("/search?q=walking&page=4")
+    assert past.status_code == 404
+    html = past.get_data(as_text=True)
+    assert "There is no page 4: this search has 3 pages." in html
+    assert '<a href="/search?q=walking&amp;page=3">Go to the last page, page 3</a>' in html
 
 
 def test_newest_first_sorts_by_publication_date(client, site):
@@ -490,3 +494,18 @@ def test_header_box_without_javascript_is_a_plain_form(client, site):
     assert 'name="q"' in form and '<button type="submit">Search</button>' in form
     assert 'hx-sync="this:replace"' in form  # a newer keystroke's answer always wins
     assert 'role="combobox"' not in form  # added by the script that makes it one
+
+
+def test_an_unknown_category_says_so_and_offers_the_search_without_it(client, site):
+    response = client.get("/search?q=meditation&category=astrology")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "There is no category “astrology”." in html
+    assert '<a href="/search?q=meditation">Search all categories for “meditation”</a>' in html
+    assert 'href="/category/sleep"' in html  # and the real ones to browse
+    assert 'name="category" value=""' in html  # the form does not carry it on
+
+
+def test_a_very_long_query_is_cut_with_a_note(client, site):
+    html = search(client, q="meditation " + "x" * 6000)
+    assert "Your search was long, so we used its first words" in html

@@ -148,3 +148,17 @@ def test_back_without_javascript_shows_box_and_results_that_agree(site, new_page
     page.wait_for_url(re.compile(r"q=caffeine$"))
     assert page.locator("#search-q").input_value() == "caffeine"
     assert "for “caffeine”" in status(page)
+
+
+def test_a_query_longer_than_gunicorns_default_line_gets_the_sites_own_page(site):
+    # gunicorn answers a request line over its limit with a bare page of its
+    # own; ours is raised so the app sees the query, cuts it and says so.
+    import urllib.parse
+    import urllib.request
+
+    query = urllib.parse.quote("meditation " + "sleep " * 1000)  # about 6 KB
+    with urllib.request.urlopen(site.url("/search?q=" + query), timeout=10) as response:
+        html = response.read().decode()
+    assert response.status == 200
+    assert "Your search was long, so we used its first words" in html
+    assert '<header class="site-header">' in html
