@@ -25,7 +25,7 @@ MIN_PREFIX_AFTER_WORDS = 2
 # Expansion is bounded twice: how many lexicon terms we look at, and how
 # many of the most frequent ones end up in the query.
 MAX_PREFIX_SCAN = 400
-MAX_PREFIX_TERMS = 24
+MAX_PREFIX_TERMS = 16
 # Under BM25 a boost multiplies a term's score: a whole-word match of the
 # last word counts three times a word it merely starts.
 WHOLE_WORD_BOOST = 3.0

@@ -21,6 +21,10 @@ MAX_CHARS = 300
 # A single matching sentence shorter than this gets the next one for context.
 SHORT_SENTENCE = 140
 MAX_FRAGMENTS = 2
+# Sentences weighed per article: the best snippet is nearly always among the
+# first few that match, and stemming every sentence of a long body for ten
+# results was most of a query's time.
+MAX_CANDIDATES = 8
 ELLIPSIS = "…"
 
 # Block-level tags of the sanitized article HTML. Headings are read, so that
@@ -116,6 +120,11 @@ def _trim(sentence: str, first_match: int, limit: int) -> str:
     return (ELLIPSIS + " " if start else "") + piece + (" " + ELLIPSIS if end < len(sentence) else "")
 
 
+def order_needed(candidates) -> int:
+    # The sentence after the last candidate may be added for context.
+    return candidates[-1][3] + 1
+
+
 def snippet(html: str, terms: frozenset, quick=None) -> str:
     """The best one or two sentences of an article for these query stems, as
     safe HTML with <mark>s; "" when no sentence of the body matches.
@@ -131,11 +140,13 @@ def snippet(html: str, terms: frozenset, quick=None) -> str:
             continue
         for sentence in sentences(block.text):
             flat.append((number, order, sentence))
-            if quick is None or quick.search(sentence.translate(accent_map)):
+            if len(candidates) < MAX_CANDIDATES and (quick is None or quick.search(sentence.translate(accent_map))):
                 found = matched_words(sentence, terms)
                 if found:
                     candidates.append((len({s for _, _, s in found}), len(found), -order, order, sentence, found[0][0]))
             order += 1
+        if len(candidates) >= MAX_CANDIDATES and len(flat) > order_needed(candidates):
+            break
     if not candidates:
         return ""
     candidates.sort(reverse=True)
