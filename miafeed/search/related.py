@@ -148,7 +148,7 @@ def _about_word(terms: list[str], info: _Info, candidate: _Info) -> str | None:
     return None
 
 
-def _similar(sim: Similarity, info: _Info, body: str, docnums: dict[int, int], ids: dict[int, int]) -> list[tuple[int, float, list[str]]]:
+def _similar(sim: Similarity, info: _Info, body: str) -> list[tuple[int, float, list[str]]]:
     """(article id, raw score, the source's key terms) of the most similar indexed articles."""
     key_terms = sim.key_terms(_key_text(info, body), KEY_TERMS)
     if not key_terms:
@@ -156,8 +156,10 @@ def _similar(sim: Similarity, info: _Info, body: str, docnums: dict[int, int], i
     terms = [term for term, _ in key_terms]
     # The reason only needs key terms both headlines contain, which
     # _about_word checks itself.
-    found = sim.similar(key_terms, CANDIDATES, exclude=docnums.get(info.id))
-    return [(ids[docnum], score, terms) for docnum, score in found if docnum in ids]
+    # Document numbers map to article ids only for the candidates found: a
+    # one-article import must not read every stored document.
+    found = sim.similar(key_terms, CANDIDATES, exclude=sim.docnum(info.id))
+    return [(sim.article_id(docnum), score, terms) for docnum, score in found]
 
 
 def compute_picks(info: _Info, corpus: _Corpus, similar: list[tuple[int, float, list[str]]]) -> list[Pick]:
@@ -244,11 +246,6 @@ def recompute(article_ids: list[int] | None = None, progress=None) -> int:
     targets = sorted(corpus.articles) if article_ids is None else sorted(set(article_ids) & set(corpus.articles))
     ix, searcher = _open_searcher()
     try:
-        docnums = {}
-        if searcher is not None:
-            for docnum, stored in searcher.iter_docs():
-                docnums[int(stored["id"])] = docnum
-        ids = {docnum: article_id for article_id, docnum in docnums.items()}
         sim = Similarity(searcher) if searcher is not None else None
         computed: dict[int, list[Pick]] = {}
         bodies = _bodies(targets)
@@ -257,7 +254,7 @@ def recompute(article_ids: list[int] | None = None, progress=None) -> int:
             # Future articles get picks now so the panel is ready on their
             # day; drafts never show a page, so they get none.
             if not info.draft:
-                similar = _similar(sim, info, bodies.get(article_id, ""), docnums, ids) if sim is not None else []
+                similar = _similar(sim, info, bodies.get(article_id, "")) if sim is not None else []
                 computed[article_id] = compute_picks(info, corpus, similar)
             if progress and done % 100 == 0:
                 progress(done, len(targets))
@@ -316,14 +313,13 @@ def affected_by(changed_ids: list[int]) -> set[int]:
         return affected
     try:
         sim = Similarity(searcher)
-        ids = {docnum: int(stored["id"]) for docnum, stored in searcher.iter_docs()}
         corpus_rows = db.session.execute(
             select(Article.id, Article.title, Article.summary, func.substr(Article.body_text, 1, KEY_TEXT_CHARS)).where(Article.id.in_(changed_ids))
         ).all() if changed_ids else []
         for article_id, title, summary, body in corpus_rows:
             key_terms = sim.key_terms(" ".join((title, title, summary, body)), KEY_TERMS)
             if key_terms:
-                affected |= {ids[docnum] for docnum, _ in sim.similar(key_terms, NEIGHBOURS_TO_REFRESH) if docnum in ids}
+                affected |= {sim.article_id(docnum) for docnum, _ in sim.similar(key_terms, NEIGHBOURS_TO_REFRESH)}
     finally:
         searcher.close()
         ix.close()

@@ -36,8 +36,23 @@ class Similarity:
         self.avg_length = (total_length / self.doc_count) if self.doc_count else 1.0
         self.live = set(self.reader.all_doc_ids())
         self._collection_freq: dict[str, int | None] = {}
+        self._ids: dict[int, int] = {}
+        self._docnums: dict[int, int | None] = {}
         self._scores: dict[str, dict[int, float]] = {}
         self._lengths: dict[int, int] = {}
+
+    def article_id(self, docnum: int) -> int:
+        """The article id of an indexed document (looked up once, then kept)."""
+        found = self._ids.get(docnum)
+        if found is None:
+            found = self._ids[docnum] = int(self.searcher.stored_fields(docnum)["id"])
+        return found
+
+    def docnum(self, article_id: int) -> int | None:
+        """The document number of an article in the index, or None."""
+        if article_id not in self._docnums:
+            self._docnums[article_id] = self.searcher.document_number(id=str(article_id))
+        return self._docnums[article_id]
 
     def collection_frequency(self, term: str) -> int | None:
         """How often `term` occurs in the index (None when it does not)."""

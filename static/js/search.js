@@ -126,7 +126,9 @@
   document.addEventListener("input", function (event) {
     if (event.target.id !== "search-q") return;
     var now = Date.now();
-    if (now - lastKeystroke > PAUSE_MS) pushNext = true;
+    // The form may set its own pause (data-history-pause, in ms).
+    var pause = Number(event.target.form && event.target.form.dataset.historyPause) || PAUSE_MS;
+    if (now - lastKeystroke > pause) pushNext = true;
     lastKeystroke = now;
   });
   document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
