@@ -184,13 +184,14 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
         ranked = _phrases_as_words(parsed)
         wanted = min(page * PER_PAGE, (page - 1) * PER_PAGE + per_page)
         if planned.whole_word_query is not None and sort == "relevance":
-            # Whole-word matches of the last word first, then prefix-only
-            # ones: two ranked passes over the two halves of the matches.
-            whole = allowed & set(searcher.docs_for_query(planned.whole_word_query))
-            ranked_hits = list(searcher.search(ranked, limit=wanted, filter=whole)) if whole else []
-            rest = allowed - whole
-            if len(ranked_hits) < wanted and rest:
-                ranked_hits += list(searcher.search(ranked, limit=wanted - len(ranked_hits), filter=rest))
+            # Whole-word matches of the last word first (ranked by the query
+            # without the prefix words, which lets Whoosh skip blocks), then,
+            # only when a page needs them, the prefix-only ones.
+            ranked_hits = list(searcher.search(_phrases_as_words(planned.whole_word_query), limit=wanted, **limits))
+            if len(ranked_hits) < wanted:
+                rest = allowed - set(searcher.docs_for_query(planned.whole_word_query))
+                if rest:
+                    ranked_hits += list(searcher.search(ranked, limit=wanted - len(ranked_hits), filter=rest))
         else:
             ranked_hits = searcher.search(ranked, limit=wanted, **limits, **order)
         page_hits = ranked_hits[(page - 1) * PER_PAGE : wanted]
