@@ -52,6 +52,8 @@ limit_request_fields = 50
 limit_request_field_size = 8190
 # Behind a proxy, trust X-Forwarded-* only from it (see README, Deployment).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's most (default 4094): a long search then reaches the app, which cuts it with a note.
+limit_request_line = 8190
 
 # How long an exiting worker waits for its mail thread to finish the mail in
 # flight and give back the rest; under graceful_timeout, after which the

@@ -60,6 +60,7 @@ SHARED_PAGE_ENDPOINTS = frozenset(
         "articles.tag",
         "articles.related",
         "search.search",
+        "search.suggest",
         "feeds.site_feed",
         "feeds.category_feed",
         "feeds.sitemap",
@@ -74,8 +75,10 @@ SHARED_PAGE_ENDPOINTS = frozenset(
         "sample_digest",
     }
 )
-KEY_ARGS = ("page", "category", "sort")
-SEARCH_PATH = "/search"
+# `exact`: search the typed words without typo correction (search/views.py).
+KEY_ARGS = ("page", "category", "sort", "exact")
+# Pages whose bytes follow ?q=: the key holds the cleaned query.
+SEARCH_PATHS = ("/search", "/search/suggest")
 ENCODINGS = ("br", "gzip")
 SHARED_FLAG = "miafeed.page_cache.shared"
 NOT_IN_304 = frozenset({"Content-Length", "Content-Type", "Content-Encoding"})
@@ -151,7 +154,7 @@ def _wants_fragment(environ) -> bool:
 def _key_args(path: str, query_string: str) -> str:
     args = parse_qs(query_string, keep_blank_values=True)
     parts = [f"{name}={args.get(name, [''])[0]}" for name in KEY_ARGS]
-    if path == SEARCH_PATH:
+    if path in SEARCH_PATHS:
         from .search.guard import clean_query
 
         raw = args.get("q", [""])[0]

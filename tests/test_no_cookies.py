@@ -68,6 +68,8 @@ def requests_for_every_route(links):
         "site.corrections": [("GET", "/corrections", None, {})],
         "site.page": [("GET", "/pages/nope", None, {})],
         "sample_digest": [("GET", "/sample-digest", None, {})],
+        "search.suggest": [("GET", "/search/suggest?q=sle", None, {"HX-Request": "true"}),
+                           ("GET", "/search/suggest?q=sle", None, {})],
         "static": [],  # served by WhiteNoise or Flask's static route, no app code
     }
 

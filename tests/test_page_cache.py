@@ -120,6 +120,22 @@ def test_searches_that_clean_to_the_same_query_share_one_render(app, published, 
     assert app.test_client().get("/search?q=%20%20sleep*%20").data == first.data
 
 
+def test_every_argument_that_changes_a_search_keeps_its_own_copy(app, content, published):
+    content.write("stress-study", title="'Stress at work'", tags=["stress"], body="Stress words. " * 50)
+    with app.app_context():
+        content.import_all()
+    htmx = {"HX-Request": "true"}
+    # The header box's live list follows ?q= like the search page does.
+    sleep = app.test_client().get("/search/suggest?q=slee", headers=htmx).get_data(as_text=True)
+    stress = app.test_client().get("/search/suggest?q=stres", headers=htmx).get_data(as_text=True)
+    assert "Sleep and stress" in sleep and "Stress at work" not in sleep
+    assert "Stress at work" in stress
+    # ?exact=1 (search the typed words, no typo correction) is another page.
+    corrected = app.test_client().get("/search?q=sleap").get_data(as_text=True)
+    exact = app.test_client().get("/search?q=sleap&exact=1").get_data(as_text=True)
+    assert "Showing results for" in corrected and "Showing results for" not in exact
+
+
 def test_fragment_and_page_are_kept_apart(app, published):
     page = app.test_client().get("/search?q=sleep")
     fragment = app.test_client().get("/search?q=sleep", headers={"HX-Request": "true"})

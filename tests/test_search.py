@@ -133,11 +133,60 @@ def test_facets_count_categories_and_narrow_the_search(client, site):
     assert '<a class="facet-clear" href="/search?q=meditation"' in narrowed
 
 
-def test_did_you_mean_offers_a_near_spelling_that_finds_more(client, site):
+def test_a_misspelt_word_is_searched_as_the_nearest_word_and_says_so(client, site):
     html = search(client, q="meditaton")
-    assert status_text(html) == "No articles found for “meditaton”."
+    assert status_text(html) == "2 articles for “meditation”."
+    assert "Showing results for <strong>meditation</strong>." in html
+    assert sorted(result_titles(html)) == sorted(result_titles(search(client, q="meditation")))
+    # The reader's own words stay in the box, and one link searches them as typed.
+    assert 'value="meditaton"' in html
+    exact = search(client, q="meditaton", exact="1")
+    assert 'href="/search?q=meditaton&amp;exact=1"' in html
+    assert status_text(exact) == "No articles found for “meditaton”."
+    assert "Showing results for" not in exact
+
+
+def test_typos_keep_the_first_letter_and_long_words_allow_two_edits(client, site):
+    # One edit for a short word, first letter kept: "sleeq" is sleep, "bleep" is not.
+    assert status_text(search(client, q="sleeq")) == "2 articles for “sleep”."
+    assert status_text(search(client, q="xleep")) == "No articles found for “xleep”."
+    # Two edits (a doubled letter and a dropped one) in a long word.
+    assert status_text(search(client, q="mindfullnes")) == "1 article for “mindfulness”."
+    assert "No articles found" in status_text(search(client, q="medxxxtion"))  # three edits
+
+
+def test_the_last_word_matches_as_a_prefix_from_three_letters(client, site):
+    for typed in ("med", "medi", "medit", "meditat", "meditati", "meditatio"):
+        assert len(result_titles(search(client, q=typed))) == 2, typed
+    assert status_text(search(client, q="me")) == "No articles found for “me”."
+    # With a word before it, two letters are enough: "chronic pa".
+    assert result_titles(search(client, q="chronic pa")) == ["Psychological treatment for chronic pain changes how the brain processes it"]
+    # Only the last word: an unfinished word earlier in the query is a typo, not a prefix.
+    assert "Showing results for" not in search(client, q="meditation anx")
+
+
+def test_whole_word_matches_rank_above_prefix_only_matches(app, client, content):
+    content.write("pains", title="'Notes on painkillers for knees'", tags=["knees"], body="Painkillers, painkillers and more painkillers.", published="2026-05-01")
+    content.write("pain", title="'A short note on pain'", tags=["knees"], body="Words.", published="2026-01-01")
+    with app.app_context():
+        content.import_all()
+    assert result_titles(search(client, q="pain")) == ["A short note on pain", "Notes on painkillers for knees"]
+    assert result_titles(search(client, q="pai")) != []
+
+
+def test_did_you_mean_offers_a_near_spelling_that_finds_more(app, client, site, content):
+    content.write("meditatin", title="'One meditatin typo in a title'", tags=["typos"], body="Words.", published="2026-05-01")
+    with app.app_context():
+        content.import_all()
+    html = search(client, q="meditatin")
+    assert status_text(html) == "1 article for “meditatin”."
     assert 'Did you mean <a href="/search?q=meditation"' in html
-    assert ">meditation</a>?" in html
+
+
+def test_never_did_you_mean_for_the_start_of_an_indexed_word(client, site):
+    for typed in ("insom", "medit", "chron"):
+        html = search(client, q=f"{typed} sleep")
+        assert "Did you mean" not in html and "Showing results for" not in html, typed
 
 
 def test_pagination_ten_per_page(app, client, content):
@@ -151,7 +200,11 @@ def test_pagination_ten_per_page(app, client, content):
     assert 'href="/search?q=walking&amp;page=2"' in first
     third = search(client, q="walking", page="3")
     assert len(result_titles(third)) == 3
-    assert client.get("/search?q=walking&page=4").status_code == 404
+    past = client.get("/search?q=walking&page=4")
+    assert past.status_code == 404
+    html = past.get_data(as_text=True)
+    assert "There is no page 4: this search has 3 pages." in html
+    assert '<a href="/search?q=walking&amp;page=3">Go to the last page, page 3</a>' in html
 
 
 def test_newest_first_sorts_by_publication_date(client, site):
@@ -193,14 +246,16 @@ def test_active_search_form_works_without_javascript_too(client, site):
     html = search(client, q="sleep")
     form = re.search(r'<form class="search-form" action="/search" method="get".*?</form>', html, re.S).group(0)
     assert '<button type="submit">Search</button>' in form
-    assert 'hx-trigger="input changed delay:300ms, search"' in form
-    assert 'hx-push-url="true"' in form and 'hx-target="#search-results"' in form
+    # Typing replaces the address, submitting pushes, stale answers are dropped.
+    assert 'hx-trigger="input changed delay:150ms, search"' in form and 'hx-replace-url="true"' in form
+    assert 'hx-trigger="submit"' in form and 'hx-push-url="true"' in form and 'hx-target="#search-results"' in form
+    assert 'hx-sync="closest form:replace"' in form
     assert "<script" not in html.split("</head>", 1)[1] and "style=" not in html
 
 
 def test_site_header_has_a_search_box(client, site):
     html = client.get("/").get_data(as_text=True)
-    assert '<form class="header-search" action="/search" method="get" role="search">' in html
+    assert '<form class="header-search" action="/search" method="get" role="search" data-live-search>' in html
 
 
 def test_drafts_and_future_articles_are_not_found(app, client, content):
@@ -371,3 +426,86 @@ def test_any_input_never_gets_a_server_error(client, site, q, category, sort, pa
     response = client.get("/search", query_string=params, headers={"HX-Request": "true"} if htmx else {})
     assert response.status_code < 500
     assert "HX-Request" in response.headers["Vary"]
+
+
+SECTIONED_BODY = """
+## What the researchers did
+
+The review was led by a team in Oslo. It pooled twelve trials in which volunteers wrote gratitude letters to someone who had helped them, and compared them with people who wrote about their day in neutral terms.
+
+- Letters to a friend raised mood for about a week.
+- A private gratitude diary did less.
+
+## What it means
+
+Most effects were small. The authors still call gratitude cheap to try, and say longer trials should follow.
+"""
+
+
+def snippet_text(html: str) -> list[str]:
+    """The snippets of a results page as a reader reads them."""
+    return [re.sub(r"<[^>]+>", "", s).strip() for s in re.findall(r'<p class="search-snippet">(.*?)</p>', html, re.S)]
+
+
+def test_snippets_are_whole_sentences_and_never_run_headings_or_list_items_together(app, client, content):
+    content.write("gratitude", body=SECTIONED_BODY, title="'Thank-you letters lift mood'", tags=["mood"], summary="Twelve trials.")
+    with app.app_context():
+        content.import_all()
+    [text] = snippet_text(search(client, q="gratitude"))
+    assert "researchers did" not in text and "What it means" not in text
+    assert "did less. Most" not in text and "week. A private" not in text
+    fragments = text.split(" … ")
+    assert len(fragments) <= 2
+    for fragment in fragments:
+        assert fragment[0].isupper() and fragment.endswith((".", "…")), fragment
+    assert "<mark>gratitude</mark>" in search(client, q="gratitude")
+
+
+def test_a_long_sentence_is_cut_at_a_word_with_an_ellipsis(app, client, content):
+    words = " ".join(f"word{n}" for n in range(120))
+    content.write("long", body=f"Opening words {words} then the rare zanzibar term and {words} final.", title="'A long one'", tags=["mood"])
+    with app.app_context():
+        content.import_all()
+    [text] = snippet_text(search(client, q="zanzibar"))
+    assert "zanzibar" in text and len(text) <= 320
+    assert text.startswith("… ") and text.endswith(" …")
+    assert re.fullmatch(r"… (word\d+ )+then the rare zanzibar term and( word\d+)+ …", text), text
+
+
+def test_header_live_box_lists_top_matches_and_a_way_to_all_results(client, site):
+    fragment = client.get("/search/suggest?q=medit", headers={"HX-Request": "true"}).get_data(as_text=True)
+    options = re.findall(r'role="option"[^>]*data-href="([^"]+)"', fragment)
+    assert options[:2] and all(href.startswith("/articles/") for href in options[:2])
+    assert options[-1] == "/search?q=medit"
+    assert "See all results for “medit”" in fragment
+    assert "Mental Health &amp; Mindfulness</span>" in fragment  # the category of a match
+    status = re.search(r'id="header-search-status" hx-swap-oob="innerHTML">(.*?)</span>', fragment, re.S).group(1)
+    assert status.startswith("2 articles for “medit”.")
+    none = client.get("/search/suggest?q=astrophysics", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'role="option"' in none and "No articles found for “astrophysics”" in none
+    # Not from htmx (someone opened the address): the full results page.
+    response = client.get("/search/suggest?q=medit")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/search?q=medit")
+
+
+def test_header_box_without_javascript_is_a_plain_form(client, site):
+    html = client.get("/").get_data(as_text=True)
+    form = re.search(r'<form class="header-search" action="/search" method="get".*?</form>', html, re.S).group(0)
+    assert 'name="q"' in form and '<button type="submit">Search</button>' in form
+    assert 'hx-sync="this:replace"' in form  # a newer keystroke's answer always wins
+    assert 'role="combobox"' not in form  # added by the script that makes it one
+
+
+def test_an_unknown_category_says_so_and_offers_the_search_without_it(client, site):
+    response = client.get("/search?q=meditation&category=astrology")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "There is no category “astrology”." in html
+    assert '<a href="/search?q=meditation">Search all categories for “meditation”</a>' in html
+    assert 'href="/category/sleep"' in html  # and the real ones to browse
+    assert 'name="category" value=""' in html  # the form does not carry it on
+
+
+def test_a_very_long_query_is_cut_with_a_note(client, site):
+    html = search(client, q="meditation " + "x" * 6000)
+    assert "Your search was long, so we used its first words" in html

@@ -22,9 +22,15 @@ with warnings.catch_warnings():
     from whoosh.lang.porter2 import stem as porter2_stem
     from whoosh.support.charset import accent_map
     from whoosh.index import LockError
+    from whoosh.multiproc import MpWriter, SubWriterTask
 
 __all__ = [
     "LockError",
+    "MpWriter",
+    "SubWriterTask",
+    "STOP_WORDS",
+    "accent_map",
+    "porter2_stem",
     "fields",
     "highlight",
     "index",

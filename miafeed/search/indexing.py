@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Article
-from . import store
+from . import store, workers
 from .engine import index
 
 # Rebuilds read the database in batches so 100,000 articles never sit in
@@ -107,18 +107,23 @@ def rebuild(progress: Callable[[int, int], None] | None = None, procs: int | Non
     """
     root = store.search_root()
     procs = procs or int(current_app.config.get("SEARCH_WRITER_PROCS", 1))
-    with store.write_lock(root):
-        return _rebuild_locked(root, procs=procs, progress=progress)
+    with store.write_lock(root) as lock_fd:
+        return _rebuild_locked(root, procs=procs, progress=progress, lock_fd=lock_fd)
 
 
-def _rebuild_locked(root, procs: int, progress=None) -> RebuildReport:
+def _rebuild_locked(root, procs: int, progress=None, lock_fd: int | None = None) -> RebuildReport:
     started = time.perf_counter()
     build_dir = store.new_build_dir(root)
     ix = index.open_dir(str(build_dir))
     total = db.session.scalar(select(db.func.count(Article.id)).where(Article.draft.is_(False))) or 0
     # limitmb is per process; 128 MB keeps a 100,000-article build in few
     # segments without threatening a small VM.
-    writer = ix.writer(procs=procs, limitmb=128, multisegment=procs > 1)
+    if procs > 1:
+        # Helper processes that die with this one and never hold the lock.
+        writer = workers.ChildSafeMpWriter(ix, procs=procs, limitmb=128, multisegment=True,
+                                           close_in_children=(lock_fd,) if lock_fd is not None else ())
+    else:
+        writer = ix.writer(limitmb=128)
     done = 0
     try:
         last_id = 0

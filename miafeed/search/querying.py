@@ -10,14 +10,14 @@ import math
 import re
 import weakref
 from dataclasses import dataclass, field
-from html import escape
 
 from markupsafe import Markup
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Article, Category, utcnow
-from .engine import SEARCH_FIELD, highlight, qparser, query, spelling_analyzer, text_analyzer
+from .engine import SEARCH_FIELD, qparser, query, spelling_analyzer
+from . import matching, snippets
 from .guard import CleanQuery, clean_query
 from .searcher import current_searcher
 
@@ -25,29 +25,9 @@ PER_PAGE = 10
 # Deep pages cost a collector of page * PER_PAGE hits; nobody reads page 101.
 MAX_PAGE = 100
 SORTS = ("relevance", "newest")
-# Whoosh highlights by re-analysing the text (stemming every word in pure
-# Python): a whole 600-word body for each of ten hits was most of a query's
-# time. So a cheap regex finds where the query's stems first occur and only
-# a window of the body around that spot is analysed.
-SNIPPET_WINDOW_CHARS = 700
 # Offer a spelling fix when a query finds fewer than this many articles.
 FEW_RESULTS = 3
 MAX_STEMS = 20
-
-
-class _MarkFormatter(highlight.HtmlFormatter):
-    """Wraps matched words in a bare <mark>; everything else is escaped."""
-
-    def __init__(self):
-        super().__init__(between=" … ")
-
-    def format_token(self, text, token, replace=False):
-        return "<mark>%s</mark>" % escape(highlight.get_text(text, token, replace), quote=False)
-
-
-_FORMATTER = _MarkFormatter()
-_SNIPPET_FRAGMENTER = highlight.ContextFragmenter(maxchars=160, surround=70)
-_ANALYZER = text_analyzer()
 
 
 @dataclass
@@ -83,6 +63,15 @@ class SearchOutcome:
     suggestion: str | None = None
     suggestion_total: int = 0
     category_name: str | None = None
+    # Set when a word matched nothing and was replaced by the nearest
+    # indexed word: the words actually searched ("insomnia" for "insomnai").
+    corrected_text: str | None = None
+    exact: bool = False
+
+    @property
+    def searched_text(self) -> str:
+        """The words the results are for (the correction, if there was one)."""
+        return self.corrected_text or self.query.text
 
     @property
     def pages(self) -> int:
@@ -143,21 +132,28 @@ def _not_yet_published(searcher):
     return docnums
 
 
-def run_search(raw_query: str | None, category: str | None = None, sort: str = "relevance", page: int = 1) -> SearchOutcome:
+def run_search(raw_query: str | None, category: str | None = None, sort: str = "relevance", page: int = 1,
+               exact: bool = False, per_page: int = PER_PAGE, snippets_wanted: bool = True) -> SearchOutcome:
     """Search published articles. `category` is a category slug (unknown ones
-    simply match nothing), `sort` one of SORTS, `page` from 1.
+    simply match nothing), `sort` one of SORTS, `page` from 1. The last word
+    also matches as a prefix; a word that matches nothing is corrected unless
+    `exact` (see matching.plan). The header's live box asks for a few hits
+    (`per_page`) without snippets.
 
     Raises store.IndexMissing when there is no index to search.
     """
     cleaned = clean_query(raw_query)
     sort = sort if sort in SORTS else "relevance"
     page = min(max(page, 1), MAX_PAGE)
-    outcome = SearchOutcome(query=cleaned, category=category or None, sort=sort, page=page)
+    outcome = SearchOutcome(query=cleaned, category=category or None, sort=sort, page=page, exact=exact)
     if not cleaned:
         return outcome
     searcher = current_searcher()
-    parsed = _parser_for(searcher).parse(cleaned.text)
-    if parsed is query.NullQuery or isinstance(parsed, type(query.NullQuery)):
+    planned = matching.plan(searcher, _parser_for(searcher), cleaned.text, exact=exact)
+    parsed = planned.query
+    if planned.corrected:
+        outcome.corrected_text = planned.text
+    if parsed is None:
         return outcome
 
     # Counting and faceting walk every match once without scoring it (a
@@ -185,13 +181,25 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
         # A filter set stops Whoosh from skipping blocks of postings that
         # cannot reach the top ten, so it is passed only when needed.
         limits = {"filter": allowed} if (category or hidden or has_phrase) else {}
-        results = searcher.search(_phrases_as_words(parsed), limit=page * PER_PAGE, **limits, **order)
-        page_hits = results[(page - 1) * PER_PAGE : page * PER_PAGE]
+        ranked = _phrases_as_words(parsed)
+        wanted = min(page * PER_PAGE, (page - 1) * PER_PAGE + per_page)
+        if planned.whole_word_query is not None and sort == "relevance":
+            # Whole-word matches of the last word first (ranked by the query
+            # without the prefix words, which lets Whoosh skip blocks), then,
+            # only when a page needs them, the prefix-only ones.
+            ranked_hits = list(searcher.search(_phrases_as_words(planned.whole_word_query), limit=wanted, **limits))
+            if len(ranked_hits) < wanted:
+                rest = allowed - set(searcher.docs_for_query(planned.whole_word_query))
+                if rest:
+                    ranked_hits += list(searcher.search(ranked, limit=wanted - len(ranked_hits), filter=rest))
+        else:
+            ranked_hits = searcher.search(ranked, limit=wanted, **limits, **order)
+        page_hits = ranked_hits[(page - 1) * PER_PAGE : wanted]
     names = {slug: name for slug, name in db.session.execute(select(Category.slug, Category.name))}
     outcome.category_name = names.get(category) if category else None
     outcome.facets = _facets(counts, category, names)
-    outcome.hits = _hits(page_hits, parsed)
-    if outcome.total < FEW_RESULTS:
+    outcome.hits = _hits(page_hits, parsed, snippets_wanted)
+    if outcome.total < FEW_RESULTS and not planned.corrected and snippets_wanted:
         _suggest(outcome, searcher, category)
     return outcome
 
@@ -202,33 +210,25 @@ def _facets(counts: dict, active: str | None, names: dict[str, str]) -> list[Fac
     return facets
 
 
-def _hits(page_hits, parsed) -> list[SearchHit]:
+def _hits(page_hits, parsed, snippets_wanted: bool = True) -> list[SearchHit]:
     ids = [int(hit["id"]) for hit in page_hits]
     if not ids:
         return []
     # One query for the page, kept in ranked order (the microblog pattern).
     articles = {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(ids), Article.draft.is_(False)))}
     terms = frozenset(text for field_name, text in parsed.iter_all_terms() if field_name == SEARCH_FIELD)
-    stems = _stem_pattern(terms)
+    quick = _stem_pattern(terms)
     hits = []
     for hit in page_hits:
         article = articles.get(int(hit["id"]))
         if article is None:
             continue  # deleted since the index was written; the next import drops it
-        title = _highlight(article.title, terms, whole=True) or escape(article.title)
-        snippet = _highlight(_snippet_window(article.body_text, stems), terms)
-        if not snippet:
-            snippet = _highlight(article.summary, terms, whole=True) or escape(article.summary)
+        title = snippets.mark(article.title, terms)
+        snippet = ""
+        if snippets_wanted:
+            snippet = snippets.snippet(article.body_html, terms, quick) or snippets.mark(article.summary, terms)
         hits.append(SearchHit(article, Markup(title), Markup(snippet)))
     return hits
-
-
-def _highlight(text: str, terms: frozenset, whole: bool = False) -> str:
-    # Highlighting re-analyses the text with the index's analyzer and marks
-    # the tokens whose stems are among the query's terms.
-    if whole:
-        return highlight.highlight(text, terms, _ANALYZER, highlight.WholeFragmenter(), _FORMATTER, top=1)
-    return highlight.highlight(text, terms, _ANALYZER, _SNIPPET_FRAGMENTER, _FORMATTER, top=2)
 
 
 def _phrases_as_words(q):
@@ -251,21 +251,12 @@ def _category_docs(searcher) -> dict[str, set]:
 
 def _stem_pattern(stems: frozenset):
     # A stem is a word's beginning, give or take its last letter
-    # ("anxieti" for "anxiety"); good enough to find where to look.
+    # ("anxieti" for "anxiety"); good enough to skip sentences that cannot
+    # match before stemming their words one by one.
     prefixes = sorted({stem[:-1] if len(stem) > 4 else stem for stem in stems if stem}, key=len, reverse=True)
     if not prefixes:
         return None
     return re.compile(r"\b(?:%s)" % "|".join(re.escape(p) for p in prefixes[:MAX_STEMS]), re.IGNORECASE)
-
-
-def _snippet_window(text: str, pattern) -> str:
-    found = pattern.search(text) if pattern else None
-    start = 0 if found is None else max(0, found.start() - SNIPPET_WINDOW_CHARS // 3)
-    if start:
-        # Start on a word boundary so the analyser never sees half a word.
-        space = text.find(" ", start)
-        start = space + 1 if 0 <= space < found.start() else found.start()
-    return text[start : start + SNIPPET_WINDOW_CHARS]
 
 
 def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
@@ -276,8 +267,10 @@ def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
     for word in outcome.query.words:
         tokens = [token.text for token in analyzer(word)]
         # Only single plain words are corrected, and only when they are rare
-        # in the articles: a common word is what the reader meant.
-        if len(tokens) != 1 or searcher.doc_frequency("spell", tokens[0]) >= FEW_RESULTS:
+        # in the articles: a common word is what the reader meant, and the
+        # start of an indexed word is a word still being typed.
+        if (len(tokens) != 1 or searcher.doc_frequency("spell", tokens[0]) >= FEW_RESULTS
+                or matching.starts_an_indexed_word(searcher.reader(), tokens[0])):
             corrected.append(word)
             continue
         best = _closest_common_word(searcher, corrector, tokens[0])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,7 +22,8 @@ from ..database import write_transaction
 from ..extensions import db
 from ..models import Article, Category, RelatedPick, Tag, article_tags, utcnow
 from . import store
-from .engine import SEARCH_FIELD, query, text_analyzer
+from .matching import analyse
+from .similarity import Similarity
 
 MAX_PICKS = 6
 MIN_PICKS = 3
@@ -106,14 +108,10 @@ def _key_text(info: _Info, body: str) -> str:
     return " ".join((info.title, info.title, tags, tags, info.summary, body[:KEY_TEXT_CHARS]))
 
 
-_analyzer = None
-
-
 def _stem(word: str) -> str | None:
-    global _analyzer
-    if _analyzer is None:
-        _analyzer = text_analyzer()
-    tokens = [t.text for t in _analyzer(word)]
+    # The index's analysis of one word (cached; the Whoosh analyzer chain
+    # per word was a third of a recompute's time).
+    tokens = analyse(word)
     return tokens[0] if len(tokens) == 1 else None
 
 
@@ -126,6 +124,7 @@ GENERIC_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)
 def _words_by_stem(text: str) -> dict[str, str]:
     by_stem: dict[str, str] = {}
     for word in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", text):
@@ -149,19 +148,18 @@ def _about_word(terms: list[str], info: _Info, candidate: _Info) -> str | None:
     return None
 
 
-def _similar(searcher, info: _Info, body: str, docnums: dict[int, int]) -> list[tuple[int, float, list[str]]]:
+def _similar(sim: Similarity, info: _Info, body: str) -> list[tuple[int, float, list[str]]]:
     """(article id, raw score, the source's key terms) of the most similar indexed articles."""
-    key_terms = searcher.key_terms_from_text(SEARCH_FIELD, _key_text(info, body), numterms=KEY_TERMS, normalize=True)
+    key_terms = sim.key_terms(_key_text(info, body), KEY_TERMS)
     if not key_terms:
         return []
     terms = [term for term, _ in key_terms]
-    subqueries = [query.Term(SEARCH_FIELD, term, boost=weight) for term, weight in key_terms]
-    own = docnums.get(info.id)
-    # terms=True would record matched terms for every matching document (most
-    # of the index); the reason only needs key terms both headlines contain,
-    # which _about_word checks itself.
-    results = searcher.search(query.Or(subqueries), limit=CANDIDATES, mask={own} if own is not None else None)
-    return [(int(hit["id"]), hit.score, terms) for hit in results]
+    # The reason only needs key terms both headlines contain, which
+    # _about_word checks itself.
+    # Document numbers map to article ids only for the candidates found: a
+    # one-article import must not read every stored document.
+    found = sim.similar(key_terms, CANDIDATES, exclude=sim.docnum(info.id))
+    return [(sim.article_id(docnum), score, terms) for docnum, score in found]
 
 
 def compute_picks(info: _Info, corpus: _Corpus, similar: list[tuple[int, float, list[str]]]) -> list[Pick]:
@@ -248,10 +246,7 @@ def recompute(article_ids: list[int] | None = None, progress=None) -> int:
     targets = sorted(corpus.articles) if article_ids is None else sorted(set(article_ids) & set(corpus.articles))
     ix, searcher = _open_searcher()
     try:
-        docnums = {}
-        if searcher is not None:
-            for docnum, stored in searcher.iter_docs():
-                docnums[int(stored["id"])] = docnum
+        sim = Similarity(searcher) if searcher is not None else None
         computed: dict[int, list[Pick]] = {}
         bodies = _bodies(targets)
         for done, article_id in enumerate(targets, 1):
@@ -259,7 +254,7 @@ def recompute(article_ids: list[int] | None = None, progress=None) -> int:
             # Future articles get picks now so the panel is ready on their
             # day; drafts never show a page, so they get none.
             if not info.draft:
-                similar = _similar(searcher, info, bodies.get(article_id, ""), docnums) if searcher is not None else []
+                similar = _similar(sim, info, bodies.get(article_id, "")) if sim is not None else []
                 computed[article_id] = compute_picks(info, corpus, similar)
             if progress and done % 100 == 0:
                 progress(done, len(targets))
@@ -307,19 +302,24 @@ def affected_by(changed_ids: list[int]) -> set[int]:
     affected |= set(db.session.scalars(counts))
     without = select(Article.id).where(Article.draft.is_(False), ~Article.id.in_(select(RelatedPick.article_id)))
     affected |= set(db.session.scalars(without))
+    everything = set(db.session.scalars(select(Article.id).where(Article.draft.is_(False))))
+    if len(affected | set(changed_ids)) + len(changed_ids) * NEIGHBOURS_TO_REFRESH >= len(everything):
+        # A big import (or a small site): the neighbours would cover nearly
+        # every article anyway, so recompute them all and skip the searches.
+        # This keeps an import's cost in step with the number of articles.
+        return affected | everything
     ix, searcher = _open_searcher()
     if searcher is None:
         return affected
     try:
+        sim = Similarity(searcher)
         corpus_rows = db.session.execute(
             select(Article.id, Article.title, Article.summary, func.substr(Article.body_text, 1, KEY_TEXT_CHARS)).where(Article.id.in_(changed_ids))
         ).all() if changed_ids else []
         for article_id, title, summary, body in corpus_rows:
-            key_terms = searcher.key_terms_from_text(SEARCH_FIELD, " ".join((title, title, summary, body)), numterms=KEY_TERMS, normalize=True)
-            if not key_terms:
-                continue
-            q = query.Or([query.Term(SEARCH_FIELD, term, boost=weight) for term, weight in key_terms])
-            affected |= {int(hit["id"]) for hit in searcher.search(q, limit=NEIGHBOURS_TO_REFRESH)}
+            key_terms = sim.key_terms(" ".join((title, title, summary, body)), KEY_TERMS)
+            if key_terms:
+                affected |= {sim.article_id(docnum) for docnum, _ in sim.similar(key_terms, NEIGHBOURS_TO_REFRESH)}
     finally:
         searcher.close()
         ix.close()

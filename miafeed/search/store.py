@@ -69,9 +69,15 @@ def write_lock(root: Path, wait_seconds: float = 120.0):
     Whoosh allows a single writer per index; this lock also covers the
     swap of CURRENT, so an import never writes into a folder that a rebuild
     is about to retire. Waits up to `wait_seconds` for the other writer.
+    Yields the lock file's descriptor (helper processes close their copy).
+
+    The lock is an flock, so the kernel drops it when its holder dies; the
+    holder's pid is written into the file so that a lock outliving its
+    holder (kept by leftover processes) is recognised and named as stale.
     """
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / "write.lock", "a+") as handle:
+    path = root / "write.lock"
+    with open(path, "a+") as handle:
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
@@ -79,12 +85,69 @@ def write_lock(root: Path, wait_seconds: float = 120.0):
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"another process has been writing the search index for {wait_seconds:.0f}s")
+                    raise TimeoutError(_busy_message(path, wait_seconds)) from None
                 time.sleep(0.05)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
         try:
-            yield
+            yield handle.fileno()
         finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def recorded_holder(path: Path) -> int | None:
+    """The pid written into a write lock by its last holder, if any."""
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def processes_holding(path: Path) -> list[int]:
+    """Pids of processes with `path` open (Linux /proc; [] elsewhere)."""
+    target = os.path.realpath(path)
+    holders = []
+    for entry in Path("/proc").glob("[0-9]*/fd/*"):
+        try:
+            if os.readlink(entry) == target:
+                holders.append(int(entry.parts[2]))
+        except OSError:
+            continue
+    return sorted(set(holders))
+
+
+def lock_is_stale(path: Path) -> bool:
+    """True when the lock's recorded holder is gone although the lock is
+    still taken: leftovers of a killed writer hold it."""
+    holder = recorded_holder(path)
+    return holder is not None and not pid_alive(holder)
+
+
+def _busy_message(path: Path, wait_seconds: float) -> str:
+    if lock_is_stale(path):
+        others = [pid for pid in processes_holding(path) if pid != os.getpid()]
+        return (
+            f"the search index write lock is stale: its writer (pid {recorded_holder(path)}) is gone, but "
+            f"process(es) {', '.join(map(str, others)) or 'unknown'} left behind by it still hold {path}; "
+            "stop them and try again"
+        )
+    return f"another process has been writing the search index for {wait_seconds:.0f}s"
 
 
 def new_build_dir(root: Path) -> Path:

@@ -1,7 +1,7 @@
 """GET /search: the page and its htmx results fragment, from one template."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..extensions import db
@@ -28,21 +28,55 @@ def search():
     raw = request.args.get("q", "")
     category = request.args.get("category", "").strip()[:120] or None
     sort = request.args.get("sort", "relevance")
+    # ?exact=1: the reader's own words, after we showed them a correction.
+    exact = request.args.get("exact", "") not in ("", "0")
     page = page_number()
     if page > querying.MAX_PAGE:
         abort(400, description=f"Search results stop at page {querying.MAX_PAGE}; try more words to narrow the search.")
+    if category and not db.session.scalar(select(Category.id).where(Category.slug == category)):
+        return _not_found_page(raw, sort, unknown_category=category)
     unavailable = False
     try:
-        outcome = querying.run_search(raw, category=category, sort=sort, page=page)
+        outcome = querying.run_search(raw, category=category, sort=sort, page=page, exact=exact)
     except store.IndexMissing:
         # With no articles at all there is nothing to be missing: just no results.
         unavailable = has_indexable_articles()
         outcome = querying.SearchOutcome(query=querying.clean_query(raw), category=category, sort=querying.SORTS[0], page=1)
     if outcome.total and page > outcome.pages:
-        abort(404, description=f"There is no page {page}: this search has {outcome.pages} page{'s' if outcome.pages != 1 else ''}.")
+        return _not_found_page(raw, sort, category=category, past_end=(page, outcome.pages), exact=exact)
     context = {"outcome": outcome, "unavailable": unavailable, "as_fragment": wants_fragment()}
     if not outcome.total:
         context["categories"] = db.session.scalars(select(Category).order_by(Category.position, Category.name)).all()
         if not outcome.query:
             context["latest"] = db.session.scalars(visible_articles().limit(LATEST_ON_EMPTY_PAGE)).unique().all()
     return render_page_or_fragment("search/search.html", "search/_results.html", **context)
+
+
+def _not_found_page(raw, sort, category=None, unknown_category=None, past_end=None, exact=False):
+    """The search page, answering 404, for a category that does not exist or
+    a page past the last: it says which, and links to the search that works."""
+    outcome = querying.SearchOutcome(query=querying.clean_query(raw), category=category, sort=sort if sort in querying.SORTS else "relevance", page=1, exact=exact)
+    context = {"outcome": outcome, "unavailable": False, "as_fragment": wants_fragment(),
+               "unknown_category": unknown_category, "past_end": past_end}
+    if unknown_category:
+        context["categories"] = db.session.scalars(select(Category).order_by(Category.position, Category.name)).all()
+    return render_page_or_fragment("search/search.html", "search/_results.html", status=404, **context)
+
+
+SUGGESTIONS = 6
+
+
+@bp.get("/search/suggest")
+def suggest():
+    """The header box's live list: the top matches for ?q= as the reader types.
+
+    A fragment for htmx only; anyone else is sent to the full results page.
+    """
+    raw = request.args.get("q", "")
+    if not wants_fragment():
+        return redirect(url_for("search.search", q=raw or None))
+    try:
+        outcome = querying.run_search(raw, per_page=SUGGESTIONS, snippets_wanted=False)
+    except store.IndexMissing:
+        outcome = querying.SearchOutcome(query=querying.clean_query(raw), category=None, sort=querying.SORTS[0], page=1)
+    return render_template("search/_suggestions.html", outcome=outcome)

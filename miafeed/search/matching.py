@@ -1,0 +1,198 @@
+"""From a guarded query to the Whoosh query a typing reader expects.
+
+Two things on top of plain stemmed words, both bounded so that no input
+costs more than a few lexicon lookups:
+
+- the last word also matches as the start of a word ("inso" finds
+  insomnia), with whole-word matches weighted above prefix-only ones;
+- a word that matches nothing is replaced by the nearest indexed word
+  (one edit, two for long words, first letter kept), and the caller says
+  so ("Showing results for insomnia").
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .engine import SEARCH_FIELD, accent_map, porter2_stem, query, STOP_WORDS
+
+SPELL_FIELD = "spell"
+# A prefix this short would expand to most of the lexicon; with another
+# word before it ("chronic pa") the other word narrows the matches enough.
+MIN_PREFIX = 3
+MIN_PREFIX_AFTER_WORDS = 2
+# Expansion is bounded twice: how many lexicon terms we look at, and how
+# many of the most frequent ones end up in the query.
+MAX_PREFIX_SCAN = 400
+MAX_PREFIX_TERMS = 16
+# Under BM25 a boost multiplies a term's score: a whole-word match of the
+# last word counts three times a word it merely starts.
+WHOLE_WORD_BOOST = 3.0
+PREFIX_BOOST = 1.0
+# A word that only bodies use is less likely the one being typed.
+BODY_PREFIX_BOOST = 0.25
+# Words at least this long may be two edits away from what was meant.
+LONG_WORD = 8
+
+_TOKENS = re.compile(r'"[^"]*"|\S+')
+_WORD = re.compile(r"\w+(?:\.?\w+)*")
+
+
+@dataclass
+class Plan:
+    """The query to run, and what the reader's words became."""
+
+    query: object | None
+    text: str            # the words searched, after any correction
+    corrected: bool      # True when `text` differs from what was typed
+    prefix_word: str | None
+    # The same query with the last word as a whole word only, when the
+    # prefix added other words: its matches rank above prefix-only ones.
+    whole_word_query: object | None = None
+
+
+@lru_cache(maxsize=200_000)
+def fold(word: str) -> str:
+    """A word as the index stores it before stemming: lowercase, accents folded."""
+    return word.lower().translate(accent_map)
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str | None:
+    """The index's stem of one folded word, or None for a stop word or a
+    one-letter word (which the index leaves out)."""
+    if len(word) < 2 or word in STOP_WORDS:
+        return None
+    return porter2_stem(word)
+
+
+def analyse(text: str) -> list[str]:
+    """The stems the index would make of `text`, in order."""
+    stems = []
+    for match in _WORD.finditer(text):
+        s = stem(fold(match.group(0)))
+        if s:
+            stems.append(s)
+    return stems
+
+
+def plan(searcher, parser, text: str, exact: bool = False) -> Plan:
+    """Build the query for a guarded query text (see guard.clean_query).
+
+    With `exact`, words are taken as typed: no correction (the reader asked
+    for their own words after we showed a correction).
+    """
+    tokens = _TOKENS.findall(text)
+    prefix_at = len(tokens) - 1 if tokens and not tokens[-1].startswith('"') else None
+    reader = searcher.reader()
+    corrected = False
+    expansions: dict[int, list[str]] = {}
+    if prefix_at is not None:
+        minimum = MIN_PREFIX_AFTER_WORDS if len(tokens) > 1 else MIN_PREFIX
+        expansions[prefix_at] = _expand_prefix(searcher, reader, fold(tokens[prefix_at]), minimum)
+    if not exact:
+        for position, token in enumerate(tokens):
+            if token.startswith('"'):
+                continue
+            stems = analyse(token)
+            if len(stems) != 1 or searcher.doc_frequency(SEARCH_FIELD, stems[0]) or expansions.get(position):
+                continue
+            replacement = closest_word(searcher, reader, fold(token))
+            if replacement:
+                tokens[position], corrected = replacement, True
+                expansions.pop(position, None)
+                if position == prefix_at:
+                    prefix_at = None  # a corrected word is a whole word
+    nodes = []
+    rest = [t for i, t in enumerate(tokens) if i != prefix_at]
+    if rest:
+        parsed = _parse(parser, " ".join(rest))
+        if parsed is not None:
+            nodes.append(parsed)
+    whole_word_query = None
+    if prefix_at is not None:
+        word = tokens[prefix_at]
+        node = _prefix_node(word, expansions.get(prefix_at, []), parser)
+        if node is not None:
+            whole = _parse(parser, word)
+            if expansions.get(prefix_at) and whole is not None and searcher.doc_frequency(SEARCH_FIELD, getattr(whole, "text", "")):
+                whole_word_query = _and(nodes + [whole])
+            nodes.append(node)
+    return Plan(_and(nodes), " ".join(tokens), corrected, tokens[prefix_at] if prefix_at is not None else None, whole_word_query)
+
+
+def _and(nodes):
+    return None if not nodes else nodes[0] if len(nodes) == 1 else query.And(nodes)
+
+
+def _parse(parser, text: str):
+    parsed = parser.parse(text)
+    if parsed is query.NullQuery or isinstance(parsed, type(query.NullQuery)):
+        return None
+    return parsed
+
+
+def _expand_prefix(searcher, reader, prefix: str, minimum: int) -> list[tuple[str, float]]:
+    """The most frequent stems of indexed words starting with `prefix`, each
+    with its weight.
+
+    Looks in both lexicons: stems ("insomni" finds the stem insomnia) and
+    whole words ("meditati" finds meditation, whose stem is "medit").
+    """
+    if len(prefix) < minimum or prefix in STOP_WORDS or not _WORD.fullmatch(prefix):
+        return []
+    # Words of titles, summaries and tags (the spelling field) say what
+    # articles are about, so they are kept before words found only in bodies;
+    # within each, the more articles a word is in, the sooner it is kept.
+    found: dict[str, tuple[int, int]] = {}
+    own = stem(prefix)
+    for rank, field_name in enumerate((SPELL_FIELD, SEARCH_FIELD)):
+        for scanned, raw in enumerate(reader.expand_prefix(field_name, prefix)):
+            if scanned >= MAX_PREFIX_SCAN:
+                break
+            word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            term = word if field_name == SEARCH_FIELD else stem(word)
+            if term and term != own and term not in found:
+                frequency = searcher.doc_frequency(SEARCH_FIELD, term)
+                if frequency:
+                    found[term] = (rank, -frequency)
+    kept = sorted(found, key=lambda t: (found[t], t))[:MAX_PREFIX_TERMS]
+    return [(t, PREFIX_BOOST if found[t][0] == 0 else BODY_PREFIX_BOOST) for t in kept]
+
+
+def _prefix_node(word: str, expansions: list[str], parser):
+    """The last word as itself (weighted up) or as the start of a longer word."""
+    whole = _parse(parser, word)
+    if not expansions:
+        return whole
+    nodes = [query.Term(SEARCH_FIELD, term, boost=boost) for term, boost in expansions]
+    if whole is not None:
+        whole.boost = WHOLE_WORD_BOOST  # freshly parsed: ours to change
+        nodes.insert(0, whole)
+    return query.Or(nodes)
+
+
+def closest_word(searcher, reader, word: str) -> str | None:
+    """The indexed word nearest to `word`: within one edit (two for long
+    words), same first letter, the most frequent at the smallest distance."""
+    if len(word) < 3 or not _WORD.fullmatch(word):
+        return None
+    for maxdist in (1, 2) if len(word) >= LONG_WORD else (1,):
+        candidates = [c.decode("utf-8") if isinstance(c, bytes) else c for c in reader.terms_within(SPELL_FIELD, word, maxdist, prefix=1)]
+        candidates = [c for c in candidates if c != word and stem(c)]
+        if candidates:
+            return max(candidates, key=lambda c: (searcher.doc_frequency(SPELL_FIELD, c), c))
+    return None
+
+
+def starts_an_indexed_word(reader, word: str) -> bool:
+    """True when some longer indexed word begins with `word` (then a reader
+    is still typing it, and no "Did you mean" should correct it)."""
+    word = fold(word)
+    for field_name in (SPELL_FIELD, SEARCH_FIELD):
+        for raw in reader.expand_prefix(field_name, word):
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            if text != word:
+                return True
+    return False
