@@ -128,8 +128,8 @@ def test_every_argument_that_changes_a_search_keeps_its_own_copy(app, content, p
     # The header box's live list follows ?q= like the search page does.
     sleep = app.test_client().get("/search/suggest?q=slee", headers=htmx).get_data(as_text=True)
     stress = app.test_client().get("/search/suggest?q=stres", headers=htmx).get_data(as_text=True)
-    assert "Sleep and stress" in sleep and "Stress at work" not in sleep
-    assert "Stress at work" in stress
+    assert "/articles/sleep-and-stress" in sleep and "/articles/stress-at-work" not in sleep
+    assert "/articles/stress-at-work" in stress
     # ?exact=1 (search the typed words, no typo correction) is another page.
     corrected = app.test_client().get("/search?q=sleap").get_data(as_text=True)
     exact = app.test_client().get("/search?q=sleap&exact=1").get_data(as_text=True)
