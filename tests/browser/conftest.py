@@ -111,6 +111,7 @@ class Site:
     categories: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     endpoints: set[str] = field(default_factory=set)
+    database_uri: str = ""  # what the server stores into: its SQLite file, or PostgreSQL
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -173,7 +174,8 @@ def site(tmp_path_factory):
                 raise RuntimeError(f"gunicorn did not start; see {OUTPUT / 'gunicorn.log'}")
             time.sleep(0.2)
 
-        site = Site(base_url=base_url, instance=instance, endpoints=_endpoints(tmp / "url-map"))
+        site = Site(base_url=base_url, instance=instance, endpoints=_endpoints(tmp / "url-map"),
+                    database_uri=database or f"sqlite:///{instance}/miafeed.db")
         with urllib.request.urlopen(base_url + "/sitemap.xml", timeout=5) as response:
             sitemap = ET.fromstring(response.read())
         for loc in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc"):

@@ -215,11 +215,15 @@ def test_sign_up_with_a_bad_address_shows_the_error_next_to_the_field(site, new_
 
 
 def _stored_rows(site, address: str) -> int:
-    import sqlite3
+    from sqlalchemy import create_engine, text
 
-    with sqlite3.connect(site.instance / "miafeed.db") as database:
-        subscribers = database.execute("SELECT count(*) FROM subscribers WHERE email = ?", (address,)).fetchone()[0]
-        mail = database.execute("SELECT count(*) FROM outgoing_mail WHERE to_address = ?", (address,)).fetchone()[0]
+    engine = create_engine(site.database_uri)
+    try:
+        with engine.connect() as database:
+            subscribers = database.execute(text("SELECT count(*) FROM subscribers WHERE email = :a"), {"a": address}).scalar()
+            mail = database.execute(text("SELECT count(*) FROM outgoing_mail WHERE to_address = :a"), {"a": address}).scalar()
+    finally:
+        engine.dispose()
     return subscribers + mail
 
 
