@@ -8,9 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from .categories import find_categories_file
+from .categories import find_categories_file, read_yaml_entries
 from .parse import FileProblem
 from .slugs import SLUG_PATTERN
 
@@ -38,18 +36,8 @@ def find_authors_file(path: Path) -> Path | None:
 def load_authors(path: Path) -> tuple[list[AuthorSource], list[FileProblem]]:
     """Parse authors.yml: a list of {name, slug, credentials, role, bio}."""
     shown = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        return [], [FileProblem(shown, None, f"cannot be read ({exc})")]
-    if not isinstance(data, list):
-        return [], [FileProblem(shown, None, "must be a list of people with name, slug, credentials, role and bio")]
     authors, problems, seen = [], [], set()
-    for position, entry in enumerate(data):
-        where = f"entry {position + 1}"
-        if not isinstance(entry, dict):
-            problems.append(FileProblem(shown, where, "must be a mapping with name, slug, credentials, role and bio"))
-            continue
+    for position, where, entry in read_yaml_entries(path, "people", "name, slug, credentials, role and bio", problems):
         unknown = sorted(set(map(str, entry)) - set(AUTHOR_KEYS))
         if unknown:
             problems.append(FileProblem(shown, f"{where}: {unknown[0]}", f"is not a known key (known: {', '.join(AUTHOR_KEYS)})"))

@@ -30,21 +30,36 @@ def find_categories_file(path: Path, name: str = CATEGORIES_FILE) -> Path | None
     return None
 
 
-def load_categories(path: Path) -> tuple[list[CategorySource], list[FileProblem]]:
-    """Parse categories.yml: a list of {name, slug, description}."""
+def read_yaml_entries(path: Path, kind: str, keys: str, problems: list[FileProblem]) -> list[tuple[int, str, dict]]:
+    """The entries of a YAML file that holds a list of mappings (categories.yml,
+    authors.yml), as (position, "entry N", mapping). What cannot be read, a
+    file that is not a list, and entries that are not mappings are reported
+    in `problems` (`kind` and `keys` name them: "categories", "name, slug
+    and description")."""
     shown = str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        return [], [FileProblem(shown, None, f"cannot be read ({exc})")]
+        problems.append(FileProblem(shown, None, f"cannot be read ({exc})"))
+        return []
     if not isinstance(data, list):
-        return [], [FileProblem(shown, None, "must be a list of categories with name, slug and description")]
-    categories, problems, seen = [], [], set()
+        problems.append(FileProblem(shown, None, f"must be a list of {kind} with {keys}"))
+        return []
+    entries = []
     for position, entry in enumerate(data):
         where = f"entry {position + 1}"
-        if not isinstance(entry, dict):
-            problems.append(FileProblem(shown, where, "must be a mapping with name, slug and description"))
-            continue
+        if isinstance(entry, dict):
+            entries.append((position, where, entry))
+        else:
+            problems.append(FileProblem(shown, where, f"must be a mapping with {keys}"))
+    return entries
+
+
+def load_categories(path: Path) -> tuple[list[CategorySource], list[FileProblem]]:
+    """Parse categories.yml: a list of {name, slug, description}."""
+    shown = str(path)
+    categories, problems, seen = [], [], set()
+    for position, where, entry in read_yaml_entries(path, "categories", "name, slug and description", problems):
         name, slug = entry.get("name"), entry.get("slug")
         description = entry.get("description") or ""
         if not isinstance(name, str) or not name.strip():

@@ -2,7 +2,6 @@
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
