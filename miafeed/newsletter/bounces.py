@@ -12,10 +12,8 @@ same transaction that records it.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
 from ..database import write_transaction
 from ..extensions import db
@@ -23,57 +21,40 @@ from ..models import utcnow
 from .models import ACTIVE, BOUNCED, QUEUED, OutgoingMail, Subscriber
 
 
-def record_outcomes(delivered_mail_ids: Iterable[int] = (), refused_mail_ids: Iterable[int] = ()) -> None:
-    """Count permanent refusals and reset the count on accepted mail.
+def record_delivered(subscriber_id: int | None) -> None:
+    """A mail to this subscriber was accepted: their refusals in a row start
+    again from zero. Runs inside the caller's write transaction; one UPDATE
+    that touches no row in the usual case (a count of zero)."""
+    if subscriber_id is None:
+        return
+    db.session.execute(
+        update(Subscriber).where(Subscriber.id == subscriber_id, Subscriber.bounce_count > 0).values(bounce_count=0)
+    )
 
-    `refused_mail_ids` are mails the server refused for good (5xx), not
-    mails that ran out of retries after temporary errors. Must run inside
-    the caller's write transaction.
-    """
-    delivered = _subscriber_ids(delivered_mail_ids)
-    refused = _subscriber_ids(refused_mail_ids) - delivered
-    if delivered:
-        db.session.execute(
-            update(Subscriber)
-            .where(Subscriber.id.in_(delivered), Subscriber.bounce_count > 0)
-            .values(bounce_count=0)
-        )
-    if not refused:
+
+def record_refused(subscriber_id: int | None) -> None:
+    """A mail to this subscriber was refused for good (an SMTP 5xx answer, not
+    retries running out): count it, and at MAIL_BOUNCE_LIMIT in a row stop
+    their digests. Runs inside the caller's write transaction."""
+    if subscriber_id is None:
         return
     now = utcnow()
     db.session.execute(
         update(Subscriber)
-        .where(Subscriber.id.in_(refused))
+        .where(Subscriber.id == subscriber_id)
         .values(bounce_count=Subscriber.bounce_count + 1, last_bounce_at=now)
     )
     limit = int(current_app.config["MAIL_BOUNCE_LIMIT"])
-    stopped = list(
-        db.session.scalars(
-            select(Subscriber.id).where(
-                Subscriber.id.in_(refused), Subscriber.status == ACTIVE, Subscriber.bounce_count >= limit
-            )
-        )
-    )
+    stopped = db.session.execute(
+        update(Subscriber)
+        .where(Subscriber.id == subscriber_id, Subscriber.status == ACTIVE, Subscriber.bounce_count >= limit)
+        .values(status=BOUNCED, bounced_at=now)
+    ).rowcount
     if stopped:
-        db.session.execute(
-            update(Subscriber).where(Subscriber.id.in_(stopped)).values(status=BOUNCED, bounced_at=now)
-        )
         # Digests already queued for them would only bounce again.
         db.session.execute(
-            delete(OutgoingMail).where(OutgoingMail.subscriber_id.in_(stopped), OutgoingMail.status == QUEUED)
+            delete(OutgoingMail).where(OutgoingMail.subscriber_id == subscriber_id, OutgoingMail.status == QUEUED)
         )
-
-
-def _subscriber_ids(mail_ids: Iterable[int]) -> set[int]:
-    mail_ids = list(mail_ids)
-    if not mail_ids:
-        return set()
-    found = db.session.scalars(
-        select(OutgoingMail.subscriber_id).where(
-            OutgoingMail.id.in_(mail_ids), OutgoingMail.subscriber_id.is_not(None)
-        )
-    )
-    return set(found)
 
 
 def clear(subscriber: Subscriber) -> None:

@@ -253,7 +253,7 @@ def record_outcome(app, mail: ClaimedMail, status: str, error: str | None = None
                     status=SENT, sent_at=now, message="", last_error=None, claimed_by=None, attempts=attempts
                 )
             )
-            bounces.record_outcomes(delivered_mail_ids=[mail.id])
+            bounces.record_delivered(mail.subscriber_id)
             return SENT
         ours = (table.c.id == mail.id, table.c.claimed_by == mail.claimed_by, table.c.status == SENDING)
         if status == FAILED:
@@ -263,7 +263,7 @@ def record_outcome(app, mail: ClaimedMail, status: str, error: str | None = None
             if mail.kind == "digest":
                 _hand_back_digest_period(mail)
             if refused_by_server:
-                bounces.record_outcomes(refused_mail_ids=[mail.id])
+                bounces.record_refused(mail.subscriber_id)
             log.warning("Mail %s to subscriber %s failed for good: %s", mail.id, mail.subscriber_id, error)
             return FAILED
         db.session.execute(
