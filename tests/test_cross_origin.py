@@ -94,6 +94,7 @@ def test_our_public_origin_passes_when_the_proxy_does_not_pass_the_host(app):
         headers={"Origin": "https://miasfeed.example"},
     )
     assert response.status_code == 200
+    assert subscriber(app, "reader@example.org").status == "pending"
 
 
 @pytest.mark.parametrize("app_config", [{"PROXY_HOPS": 1}])
@@ -104,17 +105,20 @@ def test_behind_a_proxy_the_host_the_reader_used_is_compared(app):
         headers={"Origin": "https://news.example", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},
     )
     assert response.status_code == 200
+    assert subscriber(app, "reader@example.org").status == "pending"
     refused = app.test_client().post(
         "/newsletter/subscribe", data=dict(FORM, email="other@example.org"), base_url="http://news.example",
         headers={"Origin": "https://evil.example", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},
     )
     assert refused.status_code == 403
+    assert subscriber(app, "other@example.org") is None
 
 
 @pytest.mark.parametrize("app_config", [{"TRUSTED_ORIGINS": ["https://partner.example"]}])
 def test_a_trusted_origin_may_post(app):
     response = post_sign_up(app.test_client(), {"Sec-Fetch-Site": "cross-site", "Origin": "https://partner.example"})
     assert response.status_code == 200
+    assert subscriber(app, "reader@example.org").status == "pending"
 
 
 def test_a_trusted_origin_with_a_path_is_a_clear_configuration_error():

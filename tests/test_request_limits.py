@@ -41,6 +41,7 @@ def test_many_multipart_fields_are_refused(client):
     fields = {f"field{number}": "v" for number in range(200)}
     response = client.post("/newsletter/subscribe", data=fields, content_type="multipart/form-data")
     assert response.status_code == 413
+    assert "too much text" in response.get_data(as_text=True)
 
 
 def test_a_big_multipart_field_is_refused(client):
@@ -48,6 +49,8 @@ def test_a_big_multipart_field_is_refused(client):
         "/newsletter/subscribe", data={"email": "a" * 8000, "frequency": "weekly"}, content_type="multipart/form-data"
     )
     assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "Nothing was saved" in page and "a" * 400 not in page
 
 
 def test_an_invalid_long_field_is_echoed_back_at_most_its_own_limit(client):
