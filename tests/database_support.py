@@ -123,17 +123,24 @@ def session_database_uri() -> str | None:
 def drop_test_databases() -> None:
     """After each test: drop what it created (no-op on SQLite)."""
     if _postgres is not None:
-        # Apps a test built and let go still hold pooled connections; collect
-        # them now, quietly, rather than warn in the middle of a later test.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            gc.collect()
+        _collect_abandoned_connections()
         _postgres.drop_created()
+
+
+def _collect_abandoned_connections() -> None:
+    # Apps a test built and let go still hold pooled connections; collect
+    # them now, quietly, rather than warn in the middle of a later test (or,
+    # for the last tests of a run, at the very end, where the warning would
+    # fail the whole run under filterwarnings = error).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def close_test_databases() -> None:
     """At the end of the session: drop the template too."""
     global _postgres
     if _postgres is not None:
+        _collect_abandoned_connections()
         _postgres.close()
         _postgres = None
