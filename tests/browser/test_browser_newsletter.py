@@ -26,6 +26,9 @@ def test_an_invalid_address_moves_focus_to_the_field_and_its_error(site, new_pag
     page.locator("#subscribe-email").fill("not-an-address")
     page.locator(".subscribe-form button[type=submit]").click()
     page.locator("#subscribe-email-error").wait_for()
+    # htmx moves focus to the autofocus field when it settles, a moment after
+    # the swap puts the error in the page: wait for that (it fails if focus never moves).
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'subscribe-email'", timeout=5000)
     focused = page.evaluate("[document.activeElement.id, document.activeElement.getAttribute('aria-describedby')]")
     assert focused == ["subscribe-email", "subscribe-email-error"]
     if javascript:  # axe runs as a script in the page
