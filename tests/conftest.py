@@ -4,14 +4,17 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from miafeed import create_app
 from miafeed.content import import_content
 from miafeed.extensions import db
 
+from clock import NOW, iso_day
 from database_support import ON_POSTGRES, close_test_databases, database_uri_for, drop_test_databases
 
 CATEGORIES_YML = """\
@@ -116,6 +119,31 @@ def app(tmp_path):
         db.engine.dispose()
 
 
+class Clock:
+    """The test's clock, held at tests/clock.py's NOW until the test moves it.
+
+    time-machine moves `time.time()` and `datetime.now()` for the whole
+    process (the app's `utcnow()` included) but not `time.monotonic()`, so
+    deadlines and timeouts still measure real time."""
+
+    def __init__(self, traveller):
+        self._traveller = traveller
+        self.now = NOW
+
+    def advance(self, **delta) -> datetime:
+        """Move the clock forward (days=, hours=, minutes=, seconds=) and return the new now."""
+        self.now = self.now + timedelta(**delta)
+        self._traveller.move_to(self.now.replace(tzinfo=timezone.utc))
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    """Hold the clock at NOW for this test; `clock.advance(days=8)` moves it."""
+    with time_machine.travel(NOW.replace(tzinfo=timezone.utc), tick=False) as traveller:
+        yield Clock(traveller)
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
@@ -143,7 +171,7 @@ class ContentFolder:
             "summary": "A short summary.",
             "source_name": "Example Research News",
             "source_url": "https://research.example.org/story",
-            "published": "2026-01-15",
+            "published": iso_day(-30),
         }
         meta.update(front)
         lines = ["---"]

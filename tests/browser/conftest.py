@@ -142,7 +142,7 @@ def site(tmp_path_factory):
         PYTHONWARNINGS="ignore",
         # The limit now holds across workers (ratelimit_storage.py) and the
         # suite signs up more often than a reader could; the limit itself is
-        # tested in tests/test_rate_limits.py.
+        # tested in tests/system/test_rate_limits.py.
         MIAFEED_SUBSCRIBE_RATE_LIMIT="200 per minute",
     )
     database = session_database_uri()  # PostgreSQL under `make test-postgres`

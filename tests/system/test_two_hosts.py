@@ -24,7 +24,7 @@ from hosts_support import Host, running
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
-OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 LIMIT = 5
 ATTEMPTS = 14
 

@@ -8,7 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEST_TOOLS = ("pytest", "playwright", "hypothesis", "aiosmtpd", "axe_playwright_python")
 
 SERVE_AND_COMMANDS = """

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHECK = ROOT / "deploy" / "check.sh"
 TOOLS = {"systemd": "systemd-analyze", "security": "systemd-analyze", "nginx": "nginx", "caddy": "caddy"}
 # CI installs these (see .ci/run); elsewhere a missing one skips its test.

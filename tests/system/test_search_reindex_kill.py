@@ -14,7 +14,7 @@ import pytest
 
 from miafeed.search import store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FLASK = [str(Path(sys.executable).parent / "flask"), "--app", "wsgi"]
 CATEGORIES = "- name: Sleep\n  slug: sleep\n  description: How we sleep.\n"
 

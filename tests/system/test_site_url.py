@@ -28,7 +28,7 @@ from miafeed import create_app
 from miafeed.secrets import ConfigurationError
 from miafeed.site_url import resolve_site_url, served_url_from_listener
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
