@@ -10,6 +10,7 @@ import pytest
 
 from miafeed.extensions import db
 from miafeed.models import utcnow
+from clock import iso_day, moment
 from miafeed.newsletter.delivery import BackgroundDelivery, claim_batch, deliver_batch, deliver_due
 from miafeed.newsletter.digests import send_digests
 from miafeed.newsletter.models import OutgoingMail, Subscriber
@@ -174,7 +175,7 @@ def test_mail_retry_requeues_failed_mail(tmp_path, smtp_inbox):
 
 @pytest.fixture
 def digest_reader(tmp_path, content):
-    content.write("news", title="New sleep study", slug="new-sleep-study", published="2026-11-20")
+    content.write("news", title="New sleep study", slug="new-sleep-study", published=iso_day(-2))
 
     def build(**config):
         app = make_app(tmp_path, **config)
@@ -198,7 +199,7 @@ def _reader(app) -> Subscriber:
 def test_a_digest_that_fails_for_good_is_sent_by_the_next_run(digest_reader, smtp_inbox):
     inbox, port = smtp_inbox
     app = digest_reader(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_RETRY_FOR_HOURS=0)
-    now = utcnow()
+    now = moment()
     with app.app_context():
         assert send_digests("weekly", now=now).sent == 1
     assert _reader(app).last_digest_period is not None
@@ -216,7 +217,7 @@ def test_a_digest_that_fails_for_good_is_sent_by_the_next_run(digest_reader, smt
 def test_mail_retry_of_a_failed_digest_counts_it_again_so_no_second_digest(digest_reader, smtp_inbox):
     inbox, port = smtp_inbox
     app = digest_reader(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_RETRY_FOR_HOURS=0)
-    now = utcnow()
+    now = moment()
     with app.app_context():
         send_digests("weekly", now=now)
     deliver(app)

@@ -9,7 +9,10 @@ import pytest
 
 from miafeed.extensions import db
 from miafeed.models import utcnow
+from miafeed.newsletter.digests import period_key
 from miafeed.newsletter.models import OutgoingMail, Subscriber
+
+from clock import iso_day, moment
 
 EMAILS = []
 
@@ -37,8 +40,8 @@ def _mail(status, attempts=0, sent_hours_ago=None, claimed_hours_ago=None):
 @pytest.fixture
 def site(app, content):
     content.write("slept-well", title="Slept well", category="Sleep")
-    content.write("slept-badly", title="Slept badly", category="Sleep", published="2026-01-20")
-    content.write("sleep-next-year", title="Sleep next year", category="Sleep", published=f"{utcnow().year + 1}-01-01")
+    content.write("slept-badly", title="Slept badly", category="Sleep", published=iso_day(-20))
+    content.write("sleep-next-year", title="Sleep next year", category="Sleep", published=iso_day(+30))
     content.write("pain-draft", title="Pain draft", category="Chronic Pain & Conditions", draft="true")
     content.write("calm-mind", title="Calm mind", category="Mental Health & Mindfulness")
     with app.app_context():
@@ -46,12 +49,12 @@ def site(app, content):
         db.session.add_all([
             _subscriber("pending.new@example.org", "pending", "daily", created_days_ago=1),
             _subscriber("active.recent@example.org", "active", "weekly", 3, confirmed_days_ago=2,
-                        digest=("weekly:2026-W47", 30)),
+                        digest=(period_key("weekly", moment(hours=-30)), 30)),
             _subscriber("active.older@example.org", "active", "weekly", 20, confirmed_days_ago=19,
-                        digest=("weekly:2026-W46", 200)),
+                        digest=(period_key("weekly", moment(hours=-200)), 200)),
             _subscriber("active.monthly@example.org", "active", "monthly", 90, confirmed_days_ago=89),
             _subscriber("gone@example.org", "unsubscribed", "daily", 60, confirmed_days_ago=59,
-                        digest=("daily:2026-10-01", 24 * 50)),
+                        digest=(period_key("daily", moment(days=-50)), 24 * 50)),
         ])
         db.session.add_all([
             _mail("queued"), _mail("queued"), _mail("queued", attempts=2),
@@ -94,8 +97,8 @@ def test_stats_table_counts_articles_subscribers_signups_mail_and_digests(site, 
     assert _row(out, "sent (24 h)") == ["2"]
     assert _row(out, "failed (24 h)") == ["1"]
 
-    assert _row(out, "weekly")[0].startswith("2026-W47, at ")
-    assert _row(out, "daily")[0].startswith("2026-10-01, at ")
+    assert _row(out, "weekly")[0].startswith(period_key("weekly", moment(hours=-30)).split(":")[1] + ", at ")
+    assert _row(out, "daily")[0].startswith(period_key("daily", moment(days=-50)).split(":")[1] + ", at ")
     assert _row(out, "monthly") == ["never"]
     assert "Search index: ok, 4 articles indexed" in out  # drafts are never indexed
 

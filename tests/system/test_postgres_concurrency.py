@@ -8,7 +8,6 @@ server, and two `digest send` runs started at the same moment.
 from __future__ import annotations
 
 import multiprocessing
-import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
@@ -42,12 +41,14 @@ def _child_app(instance: str, database_uri: str, **settings):
     return create_app(config, instance_path=instance)
 
 
-def deliver_in_child(instance: str, database_uri: str, smtp_port: int, start_at: float) -> int:
-    """One deliverer: drains the queue until nothing is left; returns mails sent."""
+def deliver_in_child(instance: str, database_uri: str, smtp_port: int, barrier) -> int:
+    """One deliverer: drains the queue until nothing is left; returns mails sent.
+    It starts when every deliverer is up and connected (the barrier), not at a
+    guessed moment, so a slow machine still runs them side by side."""
     from miafeed.newsletter.delivery import deliver_due
 
     app = _child_app(instance, database_uri, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_BATCH_SIZE=25)
-    time.sleep(max(0.0, start_at - time.time()))
+    barrier.wait(timeout=120)
     with app.app_context():
         report = deliver_due(app)
         db.engine.dispose()
@@ -71,11 +72,12 @@ def test_four_processes_drain_one_queue_and_every_mail_arrives_exactly_once(tmp_
             for n in range(MAILS)
         ])
         db.session.commit()
-    start_at = time.time() + 2  # every process is up and connected by then
-    with _spawn(DELIVERERS) as executor:
-        futures = [executor.submit(deliver_in_child, app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"], port,
-                                   start_at) for _ in range(DELIVERERS)]
-        sent_by_process = [future.result(timeout=300) for future in futures]
+    with multiprocessing.get_context("spawn").Manager() as manager:
+        barrier = manager.Barrier(DELIVERERS)
+        with _spawn(DELIVERERS) as executor:
+            futures = [executor.submit(deliver_in_child, app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"],
+                                       port, barrier) for _ in range(DELIVERERS)]
+            sent_by_process = [future.result(timeout=300) for future in futures]
 
     received = Counter(message["Subject"] for message in inbox.messages)
     assert len(received) == MAILS
