@@ -15,7 +15,6 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from datetime import date
 from email import message_from_bytes
 from email.policy import default as default_policy
 from html.parser import HTMLParser
@@ -27,6 +26,8 @@ import pytest
 from miafeed import create_app
 from miafeed.secrets import ConfigurationError
 from miafeed.site_url import resolve_site_url, served_url_from_listener
+
+from clock import iso_day
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -138,7 +139,7 @@ def test_sign_up_on_another_port_mails_a_confirmation_link_that_works(served_sit
     (content / "categories.yml").write_text("- name: Sleep\n  slug: sleep\n  description: How we sleep.\n")
     (content / "articles" / "naps.md").write_text(
         f"---\ntitle: Naps and memory\ncategory: Sleep\ntags: [sleep]\nsummary: A nap helps.\n"
-        f"source_name: Example\nsource_url: https://research.example.org/naps\npublished: {date.today()}\n---\n\nText.\n"
+        f"source_name: Example\nsource_url: https://research.example.org/naps\npublished: {iso_day(0)}\n---\n\nText.\n"
     )
     cron_env = {name: value for name, value in env.items() if name not in ("PORT", "HOST")}
     flask = [str(BIN / "flask"), "--app", "wsgi"]
