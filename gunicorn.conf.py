@@ -16,7 +16,7 @@ few dozen slow clients still hold every thread. Our worker waits in the
 event loop until the whole header block is there, and closes connections
 whose headers take more than 10 s, so slow clients cost file descriptors,
 not threads (bench/slow_clients.py). A buffering proxy in front still adds
-more: see README, Deployment.
+more: see docs/deployment.md.
 
 Threads and the app: each thread keeps its own Whoosh searcher
 (search/searcher.py), SQLAlchemy gives each request its own session and
@@ -50,7 +50,7 @@ graceful_timeout = 20
 limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
-# Behind a proxy, trust X-Forwarded-* only from it (see README, Deployment).
+# Behind a proxy, trust X-Forwarded-* only from it (see docs/deployment.md).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn's most (default 4094): a long search then reaches the app, which cuts it with a note.
 limit_request_line = 8190

@@ -3,7 +3,7 @@ gunicorn and a real SMTP server (aiosmtpd, 40 ms per message).
 
 Queues N confirmation mails, starts gunicorn (4 workers, the delivery
 thread in each), and once a share of the mail has arrived, sends SIGHUP to
-the master (the README's upgrade step), or SIGKILL to one worker with
+the master (the upgrade step in docs/operations.md), or SIGKILL to one worker with
 --kill. Then watches until every reader has their mail or --wait seconds
 pass, and prints: duplicates, rows stuck "sending", mail that arrived more
 than 30 s after the signal, and mail still missing. Figures, no verdict.

@@ -15,7 +15,7 @@
 # (CI sets it for systemd-analyze and nginx, which it installs). Any check
 # that runs and fails makes the exit status 1.
 #
-# The files name /srv/miafeed (where README's Deployment puts the checkout);
+# The files name /srv/miafeed (where docs/deployment.md puts the checkout);
 # the copies point at this checkout instead, so the programs they name
 # (.venv/bin/gunicorn, .venv/bin/flask) exist: run `make setup` first.
 # DEPLOY_DIR checks another copy of the kit (the tests break one on purpose).

@@ -1,6 +1,6 @@
 """Validators, Cache-Control and compression for pages, fragments and feeds.
 
-The contract (README, "Caching"):
+The contract (docs/architecture.md, "Caching"):
 
 * Reader pages are the same bytes for everyone: no session, no cookie, no
   per-reader token (forms are guarded by origin, see security.py). So every

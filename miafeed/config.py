@@ -3,7 +3,8 @@
 Order of precedence (last wins): these defaults, then `instance/config.py`,
 then environment variables prefixed with `MIAFEED_` (for example
 `MIAFEED_SITE_URL=https://example.org`). Values in the environment are parsed
-as JSON when they can be, so `MIAFEED_PER_PAGE=20` is the number 20.
+as JSON when they can be, so `MIAFEED_ARTICLES_PER_PAGE=20` is the number 20.
+Every setting, with its default and meaning: docs/configuration.md.
 """
 
 # "development" or "production". Production refuses to start without a real
@@ -25,17 +26,18 @@ SITE_TAGLINE = "Health research, in plain language."
 # gives http://127.0.0.1:9000); production must set it. See site_url.py.
 SITE_URL = None
 
-# Where `content import` looks for categories when the imported path has none.
+# The demo content folder that tests and benchmarks import (`content import`
+# itself finds categories.yml in the imported folder or the nearest one above).
 CONTENT_DIR = None  # None: the repository's content/ folder
 DEFAULT_AUTHOR = "Mia's Feed editorial team"
 READING_WORDS_PER_MINUTE = 230
-# Lead images (see README, Lead images): where the import writes the
+# Lead images (see docs/editing.md, Lead images): where the import writes the
 # WebP/JPEG variants and /images/ serves them from. None: instance/images/.
 LEAD_IMAGE_FOLDER = None
 
 ARTICLES_PER_PAGE = 12
 
-# --- Request limits (see README, Configuration) ---
+# --- Request limits (see docs/configuration.md) ---
 # The site's only forms are a few short fields (an address is at most 320
 # characters), so a body over 16 KiB is never a reader. Flask answers 413
 # from the Content-Length, before reading the body. This is also the only
@@ -47,7 +49,7 @@ MAX_FORM_MEMORY_SIZE = 4 * 1024
 # Fields in a multipart form.
 MAX_FORM_PARTS = 50
 
-# --- Forms and the cross-origin guard (see README, "Forms without cookies") ---
+# --- Forms and the cross-origin guard (see docs/architecture.md, "Forms without cookies") ---
 # Flask-WTF's session-bound CSRF token is off: it set a cookie on every
 # reader and made every page private. security.py refuses unsafe requests
 # that a browser says come from another site instead.
@@ -56,7 +58,7 @@ WTF_CSRF_ENABLED = False
 # example a second domain of the site. SITE_URL's origin is always trusted.
 TRUSTED_ORIGINS = []
 
-# --- Caching (see README, "Caching") ---
+# --- Caching (see docs/architecture.md, "Caching") ---
 # What browsers, proxies and CDNs are told about shared pages. A minute
 # fresh; then five minutes in which a cache may answer with the old copy
 # while it fetches the new one; a day of the last good copy if the app is down.
@@ -74,7 +76,7 @@ PAGE_CACHE_TYPE = "SimpleCache"
 PAGE_CACHE_MAX_ENTRIES = 1000
 PAGE_CACHE_REDIS_URL = None
 
-# --- Newsletter (see README, Newsletter) ---
+# --- Newsletter (see docs/architecture.md, The newsletter) ---
 # SMTP delivery when MAIL_SERVER is set; otherwise each mail is written as an
 # .eml file into instance/outbox/.
 MAIL_SERVER = None
@@ -113,7 +115,7 @@ MAIL_BOUNCE_LIMIT = 3
 # Every newsletter mail carries List-Id (RFC 2919). None: "newsletter." plus
 # SITE_URL's host name, e.g. newsletter.example.org.
 MAIL_LIST_ID = None
-# DKIM signing in the app (see README, "Signing mail with DKIM"); off unless
+# DKIM signing in the app (see docs/operations.md, "Signing mail with DKIM"); off unless
 # all three are set. The private key file is PEM (RSA), readable by the app.
 DKIM_SELECTOR = None
 DKIM_DOMAIN = None
@@ -131,7 +133,7 @@ RATELIMIT_HEADERS_ENABLED = True
 # 0 (default) trusts none, so a client cannot fake its address.
 PROXY_HOPS = 0
 
-# --- Search replicas (see README, Several hosts) ---
+# --- Search replicas (see docs/deployment.md, Several hosts) ---
 # Each host applies the search change log to its own index this often.
 SEARCH_FOLLOW_SECONDS = 2
 # Run that follower as a thread in the gunicorn workers (one at a time per
@@ -146,7 +148,7 @@ SEARCH_MAX_LAG_SECONDS = 60
 SEARCH_GAP_GRACE_SECONDS = 600
 # Change log rows older than this are deleted; a host away longer rebuilds.
 SEARCH_CHANGES_KEEP_DAYS = 7
-# --- Operations (see README, Operations) ---
+# --- Operations (see docs/operations.md) ---
 # `flask backup` writes here (None: instance/backups/) and keeps the newest N.
 BACKUP_DIR = None
 BACKUP_KEEP = 14

@@ -13,7 +13,7 @@ the one writer that sign-ups and imports need. Several hosts need one count
 for all of them, and `RATELIMIT_STORAGE_URI=redis://...` gives that: Redis
 counts with INCR and expires keys by itself, where a PostgreSQL table would
 add a write per request to the shared database and rows to purge. See the
-README, "Several hosts".
+docs/deployment.md, "Several hosts".
 """
 from __future__ import annotations
 

@@ -99,7 +99,7 @@ def test_our_public_origin_passes_when_the_proxy_does_not_pass_the_host(app):
 
 @pytest.mark.parametrize("app_config", [{"PROXY_HOPS": 1}])
 def test_behind_a_proxy_the_host_the_reader_used_is_compared(app):
-    # The proxy passes Host on (README's nginx config): the browser's Origin matches it.
+    # The proxy passes Host on (docs/deployment.md, and deploy/nginx/): the browser's Origin matches it.
     response = app.test_client().post(
         "/newsletter/subscribe", data=FORM, base_url="http://news.example",
         headers={"Origin": "https://news.example", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},

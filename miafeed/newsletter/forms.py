@@ -104,7 +104,7 @@ class FrequencyField(RadioField):
 class CookielessForm(FlaskForm):
     """Flask-WTF's form without its session-bound CSRF token, whatever the
     config says: security.py's cross-origin guard protects every POST, and a
-    token would put a cookie on every reader (see README, Dependency notes)."""
+    token would put a cookie on every reader (see docs/dependencies.md)."""
 
     class Meta:
         csrf = False
