@@ -11,6 +11,17 @@ from miafeed.content import ImportError_
 from miafeed.extensions import db
 from miafeed.models import Article, ArticleCorrection, Author
 
+from clock import day
+
+# Every date is a number of days before the suite's NOW (tests/clock.py).
+PUBLISHED = day(-30)
+CORRECTED, CORRECTED_AGAIN, REVIEWED, CORRECTED_LATELY = day(-20), day(-15), day(-10), day(-5)
+
+
+def shown(moment) -> str:
+    """A date as the article page writes it."""
+    return f"{moment:%B} {moment.day}, {moment.year}"
+
 STUDY = {"type": "randomised trial", "title": "Tai chi or aerobic exercise for fibromyalgia", "journal": "The BMJ",
          "year": 2018, "doi": "10.1136/bmj.k851"}
 
@@ -19,12 +30,13 @@ def trusted(content, name="reviewed", **front):
     """An article with every trust field filled in, as the demo articles have."""
     fields = {
         "title": "Tai chi eases fibromyalgia",
+        "published": PUBLISHED.isoformat(),
         "author": "ada-writer",
         "reviewed_by": "ben-doctor",
-        "last_reviewed": "2026-02-01",
+        "last_reviewed": REVIEWED.isoformat(),
         "study": STUDY,
         "key_points": ["Tai chi helped as much as aerobic exercise.", "Twice a week for 24 weeks worked best."],
-        "corrections": [{"date": "2026-01-20", "note": "We said 262 people took part; it was 226."}],
+        "corrections": [{"date": CORRECTED.isoformat(), "note": "We said 262 people took part; it was 226."}],
     } | front
     return content.write(name, **fields)
 
@@ -55,12 +67,12 @@ def test_import_stores_author_reviewer_study_key_points_and_corrections(app, sit
         assert article.author == "Ada Writer"
         assert article.author_profile.slug == "ada-writer"
         assert article.reviewer.name_with_credentials == "Ben Doctor, MD, MPH"
-        assert article.last_reviewed.isoformat() == "2026-02-01"
+        assert article.last_reviewed == REVIEWED
         assert (article.study_type, article.study_journal, article.study_year, article.study_doi) == (
             "randomised trial", "The BMJ", 2018, "10.1136/bmj.k851")
         assert article.key_points == ["Tai chi helped as much as aerobic exercise.", "Twice a week for 24 weeks worked best."]
         assert [(c.dated.isoformat(), c.note) for c in article.corrections] == [
-            ("2026-01-20", "We said 262 people took part; it was 226.")]
+            (CORRECTED.isoformat(), "We said 262 people took part; it was 226.")]
         unsigned = db.session.scalar(select(Article).where(Article.slug == "plain"))
         assert unsigned.author == "Mia's Feed editorial team" and unsigned.author_profile is None
 
@@ -99,9 +111,9 @@ def test_author_can_be_named_by_name_and_doi_in_url_form_is_stored_bare(app, con
         ({"key_points": ["a", "b", "c", "d", "e"]}, "key_points", "has 5 lines; give 2 to 4"),
         ({"key_points": ["x" * 201, "short"]}, "key_points", "line 1 is longer than 200 characters"),
         ({"corrections": [{"date": "someday", "note": "Fixed."}]}, "corrections[1].date", "'someday' is not a date"),
-        ({"corrections": [{"date": "2025-12-01", "note": "Fixed."}]}, "corrections[1].date", "is earlier than published"),
-        ({"corrections": [{"date": "2026-02-01"}]}, "corrections[1]", "must have exactly two keys: date and note"),
-        ({"corrections": [{"date": "2026-02-01", "note": ""}]}, "corrections[1].note", "must be text"),
+        ({"corrections": [{"date": day(-40).isoformat(), "note": "Fixed."}]}, "corrections[1].date", "is earlier than published"),
+        ({"corrections": [{"date": CORRECTED.isoformat()}]}, "corrections[1]", "must have exactly two keys: date and note"),
+        ({"corrections": [{"date": CORRECTED.isoformat(), "note": ""}]}, "corrections[1].note", "must be text"),
     ],
 )
 def test_bad_trust_fields_are_refused_naming_file_and_key(app, content, front, key, message):
@@ -145,8 +157,8 @@ def test_corrections_keep_the_time_they_were_first_recorded(app, content):
     with app.app_context():
         content.import_all()
         first = db.session.scalar(select(ArticleCorrection.recorded_at))
-    trusted(content, corrections=[{"date": "2026-01-20", "note": "We said 262 people took part; it was 226."},
-                                  {"date": "2026-02-03", "note": "The trial ran for a year, not six months."}])
+    trusted(content, corrections=[{"date": CORRECTED.isoformat(), "note": "We said 262 people took part; it was 226."},
+                                  {"date": CORRECTED_AGAIN.isoformat(), "note": "The trial ran for a year, not six months."}])
     with app.app_context():
         content.import_all()
         rows = db.session.execute(select(ArticleCorrection.note, ArticleCorrection.recorded_at)
@@ -172,12 +184,12 @@ def test_article_page_shows_author_reviewer_key_points_correction_and_study(clie
     page = client.get("/articles/tai-chi-eases-fibromyalgia").get_data(as_text=True)
     assert re.search(r'By <a href="/author/ada-writer" rel="author">Ada Writer, MSc</a>', page)
     assert 'Medically reviewed by <a href="/author/ben-doctor">Ben Doctor, MD, MPH</a> (Physician reviewer)' in page
-    assert 'Last reviewed <time datetime="2026-02-01">February 1, 2026</time>' in page
+    assert f'Last reviewed <time datetime="{REVIEWED}">{shown(REVIEWED)}</time>' in page
     key_points = page.index("Key points")
     assert key_points < page.index('class="article-body"')
     assert "Twice a week for 24 weeks worked best." in page
     assert '<h2 id="corrections-title">Correction</h2>' in page
-    assert "January 20, 2026</time>: We said 262 people took part; it was 226." in page
+    assert f"{shown(CORRECTED)}</time>: We said 262 people took part; it was 226." in page
     study = page[page.index('<section class="study-box"'):]
     assert "Randomised controlled trial." in study
     assert "<cite>The BMJ</cite>, 2018" in study
@@ -200,7 +212,7 @@ def test_json_ld_has_reviewer_last_reviewed_and_the_study_with_its_doi(client, s
     page_data = data["mainEntityOfPage"]
     assert page_data["@type"] == "MedicalWebPage"
     assert page_data["reviewedBy"]["name"] == "Ben Doctor" and page_data["reviewedBy"]["honorificSuffix"] == "MD, MPH"
-    assert page_data["lastReviewed"] == "2026-02-01"
+    assert page_data["lastReviewed"] == REVIEWED.isoformat()
     citation = data["citation"]
     assert citation["@type"] == "ScholarlyArticle"
     assert citation["identifier"] == {"@type": "PropertyValue", "propertyID": "DOI", "value": "10.1136/bmj.k851"}
@@ -225,7 +237,7 @@ def test_author_page_lists_written_and_reviewed_articles_paginated(app, client, 
     content.write_authors()
     for number in range(3):
         trusted(content, name=f"a{number}", title=f"Written number {number}", corrections=None,
-                published=f"2026-01-1{number}")
+                published=day(-30 + number).isoformat())
     with app.app_context():
         content.import_all()
     writer = client.get("/author/ada-writer").get_data(as_text=True)
@@ -262,7 +274,7 @@ def test_missing_site_page_is_a_clear_404(client, content, app):
 
 def test_corrections_page_lists_every_correction_newest_first(app, client, site):
     trusted(site, name="second", title="A second corrected article",
-            corrections=[{"date": "2026-03-05", "note": "The dose was 20 mg, not 10 mg."}])
+            corrections=[{"date": CORRECTED_LATELY.isoformat(), "note": "The dose was 20 mg, not 10 mg."}])
     with app.app_context():
         site.import_all()
     page = client.get("/corrections").get_data(as_text=True)
