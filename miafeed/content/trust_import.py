@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Article, ArticleCorrection, Author, SitePage, utcnow
 from .authors import AuthorSource
 from .pages import PageSource
-from .parse import ArticleSource, FileProblem
+from .parse import ArticleReferences, ArticleSource, FileProblem
 from .render import render_markdown
 from .trust import TrustFields
 
@@ -34,19 +34,20 @@ def _people_index(people) -> dict[str, Person]:
     return index
 
 
-def check_people(sources: list[ArticleSource], authors: list[AuthorSource] | None, team_name: str) -> list[FileProblem]:
+def check_people(references: list[ArticleReferences], authors: list[AuthorSource] | None, team_name: str) -> list[FileProblem]:
     """Every `author` and `reviewed_by` must name someone in authors.yml
-    (or, without that file, someone already imported)."""
+    (or, without that file, someone already imported). Runs on the references
+    of every readable file, valid or not."""
     known = _people_index(authors if authors is not None else db.session.scalars(select(Author)))
     listed = ", ".join(sorted({p.slug for p in known.values()})) or "none (add content/authors.yml)"
     problems = []
-    for source in sources:
+    for source in references:
         writer = None
         if source.author and source.author != team_name:
             writer = known.get(source.author)
             if writer is None:
                 problems.append(FileProblem(source.path, "author", f"{source.author!r} is not in authors.yml; known: {listed}"))
-        reviewer_name = source.trust.reviewed_by
+        reviewer_name = source.reviewed_by
         if reviewer_name:
             reviewer = known.get(reviewer_name)
             if reviewer is None:
