@@ -20,6 +20,10 @@ PUBLISHED, CORRECTED, REVIEWED = iso_day(-60), iso_day(-50), iso_day(-40)
 
 STUDY = {"type": "randomised trial", "title": "Tai chi or aerobic exercise for fibromyalgia", "journal": "The BMJ",
          "year": 2018, "doi": "10.1136/bmj.k851"}
+EVIDENCE = {"studied_in": "people", "participants": 226, "who": "Adults with fibromyalgia in Boston.",
+            "absolute_effect": "Symptom scores fell by 16 more points with tai chi twice a week than with aerobic exercise",
+            "harms": "No serious harms linked to either exercise", "funding": "not reported",
+            "conflicts": "none declared", "press_release": False}
 
 
 def trusted(content, name="reviewed", **front):
@@ -30,7 +34,7 @@ def trusted(content, name="reviewed", **front):
         "reviewed_by": "ben-doctor",
         "published": PUBLISHED,
         "last_reviewed": REVIEWED,
-        "study": STUDY,
+        "study": STUDY | EVIDENCE,
         "key_points": ["Tai chi helped as much as aerobic exercise.", "Twice a week for 24 weeks worked best."],
         "corrections": [{"date": CORRECTED, "note": "We said 262 people took part; it was 226."}],
     } | front
@@ -210,7 +214,8 @@ def test_json_ld_has_reviewer_last_reviewed_and_the_study_with_its_doi(client, s
     assert page_data["reviewedBy"]["name"] == "Ben Doctor" and page_data["reviewedBy"]["honorificSuffix"] == "MD, MPH"
     assert page_data["lastReviewed"] == REVIEWED
     citation = data["citation"]
-    assert citation["@type"] == "ScholarlyArticle"
+    assert citation["@type"] == "MedicalScholarlyArticle"
+    assert citation["publicationType"] == "Randomized Controlled Trial"
     assert citation["identifier"] == {"@type": "PropertyValue", "propertyID": "DOI", "value": "10.1136/bmj.k851"}
     assert citation["url"] == "https://doi.org/10.1136/bmj.k851"
     assert citation["isPartOf"]["name"] == "The BMJ" and citation["datePublished"] == "2018"

@@ -15,6 +15,7 @@ from .authors import AuthorSource
 from .pages import PageSource
 from .parse import ArticleReferences, ArticleSource, FileProblem
 from .render import render_markdown
+from .evidence import StudyEvidence
 from .trust import TrustFields
 
 
@@ -108,6 +109,8 @@ def write_trust(article: Article, trust: TrustFields) -> None:
     article.study_year = study.year if study else None
     article.study_doi = study.doi if study else None
     article.study_url = study.url if study else None
+    article.next_review = trust.next_review
+    write_evidence(article, study.evidence if study else None)
 
     earlier = {(c.dated, c.note): c.recorded_at for c in article.corrections} if article.id else {}
     now = utcnow()
@@ -115,6 +118,13 @@ def write_trust(article: Article, trust: TrustFields) -> None:
         ArticleCorrection(dated=c.dated, note=c.note, recorded_at=earlier.get((c.dated, c.note), now))
         for c in trust.corrections
     ]
+
+
+def write_evidence(article: Article, evidence: StudyEvidence | None) -> None:
+    """Copy a study's evidence keys onto `article` (all empty without them)."""
+    for name in StudyEvidence.__dataclass_fields__:
+        column = "study_" + name
+        setattr(article, column, getattr(evidence, name) if evidence else None)
 
 
 def write_pages(pages: list[PageSource]) -> None:
