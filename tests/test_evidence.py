@@ -65,10 +65,10 @@ def test_study_box_says_each_answer_in_plain_words(client, evidence_site):
     people = study_box(client, "people")
     assert "<dt>Who was studied</dt><dd>12,500 people.</dd>" in people
     assert "12 in 100 had a stroke with the drug versus 9 in 100 with placebo" in people
-    assert "In relative terms: 33% higher risk" in people
-    assert "<dt>Harms and side effects</dt><dd>Nausea in 1 in 10</dd>" in people
-    assert "<dt>Cost and availability</dt><dd>About £30 a month; NHS prescription only</dd>" in people
-    assert "<dt>Who paid for it</dt><dd>The drug&#39;s maker</dd>" in people
+    assert "In relative terms: 33% higher risk." in people
+    assert "<dt>Harms and side effects</dt><dd>Nausea in 1 in 10.</dd>" in people
+    assert "<dt>Cost and availability</dt><dd>About £30 a month; NHS prescription only.</dd>" in people
+    assert "<dt>Who paid for it</dt><dd>The drug&#39;s maker.</dd>" in people
     assert "Two authors are paid advisers to the maker" in people
     assert "<dt>Based on a press release?</dt><dd>Could not be confirmed.</dd>" in people
 
