@@ -123,3 +123,12 @@ def test_next_review_without_a_review_is_refused(app, content):
     with app.app_context():
         with pytest.raises(ImportError_, match="next_review: needs last_reviewed"):
             content.import_all()
+
+
+@pytest.mark.parametrize("days", [0, -5, "730", True])
+def test_a_bad_review_interval_stops_the_app_at_start(tmp_path, days):
+    from miafeed import create_app
+
+    with pytest.raises(ValueError, match="REVIEW_INTERVAL_DAYS must be a whole number of days"):
+        create_app({"TESTING": True, "SECRET_KEY": "x" * 32, "REVIEW_INTERVAL_DAYS": days,
+                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite'}"}, instance_path=str(tmp_path))
