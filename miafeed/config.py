@@ -31,6 +31,9 @@ SITE_URL = None
 CONTENT_DIR = None  # None: the repository's content/ folder
 DEFAULT_AUTHOR = "Mia's Feed editorial team"
 READING_WORDS_PER_MINUTE = 230
+# An article is due for its next medical review this many days after its
+# last one, unless its front matter says `next_review` (content/review.py).
+REVIEW_INTERVAL_DAYS = 730
 # Lead images (see docs/editing.md, Lead images): where the import writes the
 # WebP/JPEG variants and /images/ serves them from. None: instance/images/.
 LEAD_IMAGE_FOLDER = None

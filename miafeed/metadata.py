@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request, url_for
 
-from .content.trust import STUDY_TYPES, doi_url
+from .content.trust import PUBLICATION_TYPES, STUDY_TYPES, doi_url
 from .models import Article
 from .web import parse_page_number
 
@@ -106,11 +106,13 @@ def medical_web_page_json_ld(article: Article, url: str) -> dict:
 
 
 def study_json_ld(article: Article) -> dict:
-    """The study an article reports, as a ScholarlyArticle with its DOI when it has one."""
+    """The study an article reports, as a MedicalScholarlyArticle with its
+    publication type, and its DOI when it has one."""
     study = {
-        "@type": "ScholarlyArticle",
+        "@type": "MedicalScholarlyArticle",
         "name": article.study_title or STUDY_TYPES[article.study_type].plain_name,
         "genre": STUDY_TYPES[article.study_type].plain_name,
+        "publicationType": PUBLICATION_TYPES.get(article.study_type, "Journal Article"),
         "isPartOf": {"@type": "Periodical", "name": article.study_journal},
         "datePublished": str(article.study_year),
     }

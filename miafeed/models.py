@@ -111,6 +111,22 @@ class Article(db.Model):
     study_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     study_doi: Mapped[str | None] = mapped_column(String(300), nullable=True)
     study_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    # The study's evidence in the reader's terms (content/evidence.py); all empty
+    # when the article gives none. Text is as written, "not reported" included.
+    study_studied_in: Mapped[str | None] = mapped_column(String(10), nullable=True)  # people, animals, cells
+    study_animal: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    study_participants: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: not reported
+    study_studies: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    study_who: Mapped[str | None] = mapped_column(Text, nullable=True)
+    study_absolute_effect: Mapped[str | None] = mapped_column(Text, nullable=True)
+    study_relative_effect: Mapped[str | None] = mapped_column(Text, nullable=True)
+    study_harms: Mapped[str | None] = mapped_column(Text, nullable=True)
+    study_cost: Mapped[str | None] = mapped_column(Text, nullable=True)
+    study_funding: Mapped[str | None] = mapped_column(Text, nullable=True)
+    study_conflicts: Mapped[str | None] = mapped_column(Text, nullable=True)
+    study_press_release: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # None: not confirmed
+    # An editor's own next review date; None means the policy default (content/review.py).
+    next_review: Mapped[date | None] = mapped_column(Date, nullable=True)
     source_name: Mapped[str] = mapped_column(String(200))
     source_url: Mapped[str] = mapped_column(String(2000))
     body_markdown: Mapped[str] = mapped_column(Text)

@@ -1,6 +1,7 @@
 """`flask stats`: the site at a glance, for the operator.
 
-Counts only: articles by category and state, subscribers by status and
+Counts only: articles by category and state, medical reviews overdue or
+due soon, subscribers by status and
 frequency, recent sign-ups and confirmations, the mail queue, the last
 digest of each frequency and the search index. No email address is ever
 printed (the output ends up in terminals, logs and chat messages).
@@ -16,6 +17,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import case, func, select
 
 from .extensions import db
+from .content.review import count_reviews_due
 from .models import Article, Category, utcnow
 from .newsletter import models as newsletter
 from .newsletter.models import FREQUENCIES, OutgoingMail, Subscriber
@@ -25,6 +27,8 @@ from .newsletter.models import FREQUENCIES, OutgoingMail, Subscriber
 SUBSCRIBER_STATUSES = (newsletter.PENDING, newsletter.ACTIVE, newsletter.UNSUBSCRIBED)
 ARTICLE_STATES = ("published", "scheduled", "draft")
 SIGNUP_WINDOWS_DAYS = (7, 30)
+# Reviews falling due this soon are counted beside the overdue ones.
+REVIEW_SOON_DAYS = 30
 
 
 @dataclass
@@ -37,6 +41,7 @@ class SiteStats:
     mail: dict[str, int] = field(default_factory=dict)
     last_digest: dict[str, str | None] = field(default_factory=dict)  # frequency -> "period at time"
     search: dict[str, object] = field(default_factory=dict)
+    reviews: dict[str, int] = field(default_factory=dict)  # "overdue" / "due within N days" -> count
 
 
 def collect(now: datetime | None = None) -> SiteStats:
@@ -49,6 +54,7 @@ def collect(now: datetime | None = None) -> SiteStats:
         mail=_mail(now),
         last_digest=_last_digests(),
         search=_search(),
+        reviews=count_reviews_due(REVIEW_SOON_DAYS, now.date()),
     )
 
 
@@ -158,6 +164,7 @@ def render(stats: SiteStats) -> str:
                          [(status, *row.values(), sum(row.values())) for status, row in stats.subscribers.items()]))
     blocks.append(_table("New subscribers", tuple(f"last {days} days" for days in SIGNUP_WINDOWS_DAYS),
                          [(what, *row.values()) for what, row in stats.signups.items()]))
+    blocks.append(_table("Medical reviews", ("articles",), list(stats.reviews.items())))
     blocks.append(_table("Mail", ("count",), list(stats.mail.items())))
     blocks.append(_table("Last digest", ("period, sent",),
                          [(frequency, value or "never") for frequency, value in stats.last_digest.items()]))

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from miafeed.content import ImportError_, import_content
 from miafeed.extensions import db
 from miafeed.models import Article, Category, Tag, utcnow
+from clock import iso_day
 
 
 def article_count():
@@ -182,3 +183,35 @@ def test_tags_are_shared_between_articles(app, content):
     with app.app_context():
         content.import_all()
         assert sorted(db.session.scalars(select(Tag.slug))) == ["cbt", "sleep"]
+
+
+def test_every_problem_of_a_file_is_reported_in_one_run(app, runner, content):
+    content.write_authors()
+    bad = content.write(
+        "many-mistakes", title="Many mistakes", summary=None, category="Astrology", published="2026-02-30",
+        related=["no-such-article"], reviewed_by="dr-who", last_reviewed=iso_day(-1),
+    )
+    result = runner.invoke(args=["content", "import", str(content.root)])
+    assert result.exit_code == 1
+    assert "5 problem(s)" in result.output, result.output
+    for key, message in (
+        ("summary", "is missing"),
+        ("category", "unknown category 'Astrology'"),
+        ("published", "'2026-02-30' is not a date"),
+        ("related", "no article has the slug 'no-such-article'"),
+        ("reviewed_by", "'dr-who' is not in authors.yml"),
+    ):
+        assert f"{bad}: {key}: {message}" in result.output
+    with app.app_context():
+        assert article_count() == 0
+
+
+def test_problems_of_several_files_are_listed_file_by_file(app, content):
+    first = content.write("a-first", title="First", category="Astrology", summary=None)
+    content.write("b-good", title="Good")
+    second = content.write("c-second", title="Second", category="Astrology", tags="sleep")
+    with app.app_context():
+        with pytest.raises(ImportError_) as caught:
+            content.import_all()
+    paths = [problem.path for problem in caught.value.problems]
+    assert paths == [str(first)] * 2 + [str(second)] * 2

@@ -1,4 +1,5 @@
 """The demo corpus that ships in content/ imports cleanly and meets the editorial rules."""
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -88,6 +89,32 @@ def test_every_demo_article_names_its_author_reviewer_and_study(demo_articles):
     assert sum(1 for a in demo_articles if a.study_doi) >= 40
     assert 3 <= sum(1 for a in demo_articles if a.key_points) <= 10
     assert sum(len(a.corrections) for a in demo_articles) >= 1
+
+
+def test_every_demo_article_gives_the_evidence_in_the_readers_terms(demo_articles):
+    for article in demo_articles:
+        where = article.slug
+        assert article.study_studied_in in ("people", "animals", "cells"), where
+        if article.study_studied_in == "animals":
+            assert article.study_animal, where
+        for text in (article.study_absolute_effect, article.study_harms, article.study_funding, article.study_conflicts):
+            assert text and text.strip(), where
+        for optional in (article.study_who, article.study_relative_effect, article.study_cost):
+            assert optional is None or optional.strip(), where
+    # Honest gaps are said, not hidden: most reports we read give no funder or conflicts.
+    assert sum(1 for a in demo_articles if a.study_absolute_effect != "not reported") >= 15
+    assert sum(1 for a in demo_articles if a.study_press_release) >= 10
+    assert sum(1 for a in demo_articles if a.study_participants) >= 35
+
+
+def test_demo_articles_are_in_british_english(demo_articles):
+    american = re.compile(r"\b(randomiz\w*|programs?\b|aging\b|behavior\w*|analyz\w*|hemoglobin|anemia|fiber\b|color\b|favor\w*|center\b|centers\b|gray\b|physical therap\w*|sleep apnea|yogurt|toward\b)", re.I)
+    # Names keep their own spelling (the National Institute on Aging, Tufts Medical Center, ...).
+    names = re.compile(r"(Institute on Aging|Memory and Aging Project|Aging and Cognitive Health|Aging and Mental Health|Cyberpsychology, Behavior|[\w']+ (Medical |Disease |)Center\b|Cousins Center)")
+    for article in demo_articles:
+        for text in (article.title, article.summary, article.body_text, *(article.key_points or ())):
+            found = american.findall(names.sub("", text))
+            assert not found, (article.slug, found)
 
 
 def test_demo_site_pages_and_team_are_imported(app, demo_articles):

@@ -10,33 +10,33 @@ from sqlalchemy import select
 from miafeed.content import ImportError_
 from miafeed.extensions import db
 from miafeed.models import Article, ArticleCorrection, Author
+from miafeed.web import format_date
 
-from clock import day
+from clock import day, iso_day
 
-# Every date is a number of days before the suite's NOW (tests/clock.py).
-PUBLISHED = day(-30)
-CORRECTED, CORRECTED_AGAIN, REVIEWED, CORRECTED_LATELY = day(-20), day(-15), day(-10), day(-5)
-
-
-def shown(moment) -> str:
-    """A date as the article page writes it."""
-    return f"{moment:%B} {moment.day}, {moment.year}"
+# Every date is relative to the suite clock: published 60 days ago, corrected
+# 50 days ago, reviewed 40 days ago.
+PUBLISHED, CORRECTED, REVIEWED = iso_day(-60), iso_day(-50), iso_day(-40)
 
 STUDY = {"type": "randomised trial", "title": "Tai chi or aerobic exercise for fibromyalgia", "journal": "The BMJ",
          "year": 2018, "doi": "10.1136/bmj.k851"}
+EVIDENCE = {"studied_in": "people", "participants": 226, "who": "Adults with fibromyalgia in Boston.",
+            "absolute_effect": "Symptom scores fell by 16 more points with tai chi twice a week than with aerobic exercise",
+            "harms": "No serious harms linked to either exercise", "funding": "not reported",
+            "conflicts": "none declared", "press_release": False}
 
 
 def trusted(content, name="reviewed", **front):
     """An article with every trust field filled in, as the demo articles have."""
     fields = {
         "title": "Tai chi eases fibromyalgia",
-        "published": PUBLISHED.isoformat(),
         "author": "ada-writer",
         "reviewed_by": "ben-doctor",
-        "last_reviewed": REVIEWED.isoformat(),
-        "study": STUDY,
+        "published": PUBLISHED,
+        "last_reviewed": REVIEWED,
+        "study": STUDY | EVIDENCE,
         "key_points": ["Tai chi helped as much as aerobic exercise.", "Twice a week for 24 weeks worked best."],
-        "corrections": [{"date": CORRECTED.isoformat(), "note": "We said 262 people took part; it was 226."}],
+        "corrections": [{"date": CORRECTED, "note": "We said 262 people took part; it was 226."}],
     } | front
     return content.write(name, **fields)
 
@@ -67,12 +67,12 @@ def test_import_stores_author_reviewer_study_key_points_and_corrections(app, sit
         assert article.author == "Ada Writer"
         assert article.author_profile.slug == "ada-writer"
         assert article.reviewer.name_with_credentials == "Ben Doctor, MD, MPH"
-        assert article.last_reviewed == REVIEWED
+        assert article.last_reviewed.isoformat() == REVIEWED
         assert (article.study_type, article.study_journal, article.study_year, article.study_doi) == (
             "randomised trial", "The BMJ", 2018, "10.1136/bmj.k851")
         assert article.key_points == ["Tai chi helped as much as aerobic exercise.", "Twice a week for 24 weeks worked best."]
         assert [(c.dated.isoformat(), c.note) for c in article.corrections] == [
-            (CORRECTED.isoformat(), "We said 262 people took part; it was 226.")]
+            (CORRECTED, "We said 262 people took part; it was 226.")]
         unsigned = db.session.scalar(select(Article).where(Article.slug == "plain"))
         assert unsigned.author == "Mia's Feed editorial team" and unsigned.author_profile is None
 
@@ -101,7 +101,7 @@ def test_author_can_be_named_by_name_and_doi_in_url_form_is_stored_bare(app, con
         ({"study": STUDY | {"doi": "10.12/short"}}, "study.doi", "does not look like a DOI"),
         ({"study": STUDY | {"type": "anecdote"}}, "study.type", "'anecdote' is not a study type we know; use one of: randomised trial"),
         ({"study": STUDY | {"year": "last year"}}, "study.year", "must be a year like 2025"),
-        ({"study": STUDY | {"year": 2031}}, "study.year", "not after 2027"),
+        ({"study": STUDY | {"year": day(-60).year + 2}}, "study.year", f"not after {day(-60).year + 1}"),
         ({"study": {"type": "cohort study", "journal": "JAMA", "year": 2020}}, "study", "needs a doi or a url"),
         ({"study": STUDY | {"url": "javascript:alert(1)"}}, "study.url", "must be an http:// or https:// address"),
         ({"study": STUDY | {"journal": None}}, "study.journal", "is missing"),
@@ -111,9 +111,9 @@ def test_author_can_be_named_by_name_and_doi_in_url_form_is_stored_bare(app, con
         ({"key_points": ["a", "b", "c", "d", "e"]}, "key_points", "has 5 lines; give 2 to 4"),
         ({"key_points": ["x" * 201, "short"]}, "key_points", "line 1 is longer than 200 characters"),
         ({"corrections": [{"date": "someday", "note": "Fixed."}]}, "corrections[1].date", "'someday' is not a date"),
-        ({"corrections": [{"date": day(-40).isoformat(), "note": "Fixed."}]}, "corrections[1].date", "is earlier than published"),
-        ({"corrections": [{"date": CORRECTED.isoformat()}]}, "corrections[1]", "must have exactly two keys: date and note"),
-        ({"corrections": [{"date": CORRECTED.isoformat(), "note": ""}]}, "corrections[1].note", "must be text"),
+        ({"corrections": [{"date": iso_day(-61), "note": "Fixed."}]}, "corrections[1].date", "is earlier than published"),
+        ({"corrections": [{"date": CORRECTED}]}, "corrections[1]", "must have exactly two keys: date and note"),
+        ({"corrections": [{"date": CORRECTED, "note": ""}]}, "corrections[1].note", "must be text"),
     ],
 )
 def test_bad_trust_fields_are_refused_naming_file_and_key(app, content, front, key, message):
@@ -157,8 +157,8 @@ def test_corrections_keep_the_time_they_were_first_recorded(app, content):
     with app.app_context():
         content.import_all()
         first = db.session.scalar(select(ArticleCorrection.recorded_at))
-    trusted(content, corrections=[{"date": CORRECTED.isoformat(), "note": "We said 262 people took part; it was 226."},
-                                  {"date": CORRECTED_AGAIN.isoformat(), "note": "The trial ran for a year, not six months."}])
+    trusted(content, corrections=[{"date": CORRECTED, "note": "We said 262 people took part; it was 226."},
+                                  {"date": iso_day(-45), "note": "The trial ran for a year, not six months."}])
     with app.app_context():
         content.import_all()
         rows = db.session.execute(select(ArticleCorrection.note, ArticleCorrection.recorded_at)
@@ -184,12 +184,12 @@ def test_article_page_shows_author_reviewer_key_points_correction_and_study(clie
     page = client.get("/articles/tai-chi-eases-fibromyalgia").get_data(as_text=True)
     assert re.search(r'By <a href="/author/ada-writer" rel="author">Ada Writer, MSc</a>', page)
     assert 'Medically reviewed by <a href="/author/ben-doctor">Ben Doctor, MD, MPH</a> (Physician reviewer)' in page
-    assert f'Last reviewed <time datetime="{REVIEWED}">{shown(REVIEWED)}</time>' in page
+    assert f'Last reviewed <time datetime="{REVIEWED}">{format_date(day(-40))}</time>' in page
     key_points = page.index("Key points")
     assert key_points < page.index('class="article-body"')
     assert "Twice a week for 24 weeks worked best." in page
     assert '<h2 id="corrections-title">Correction</h2>' in page
-    assert f"{shown(CORRECTED)}</time>: We said 262 people took part; it was 226." in page
+    assert f"{format_date(day(-50))}</time>: We said 262 people took part; it was 226." in page
     study = page[page.index('<section class="study-box"'):]
     assert "Randomised controlled trial." in study
     assert "<cite>The BMJ</cite>, 2018" in study
@@ -212,9 +212,10 @@ def test_json_ld_has_reviewer_last_reviewed_and_the_study_with_its_doi(client, s
     page_data = data["mainEntityOfPage"]
     assert page_data["@type"] == "MedicalWebPage"
     assert page_data["reviewedBy"]["name"] == "Ben Doctor" and page_data["reviewedBy"]["honorificSuffix"] == "MD, MPH"
-    assert page_data["lastReviewed"] == REVIEWED.isoformat()
+    assert page_data["lastReviewed"] == REVIEWED
     citation = data["citation"]
-    assert citation["@type"] == "ScholarlyArticle"
+    assert citation["@type"] == "MedicalScholarlyArticle"
+    assert citation["publicationType"] == "Randomized Controlled Trial"
     assert citation["identifier"] == {"@type": "PropertyValue", "propertyID": "DOI", "value": "10.1136/bmj.k851"}
     assert citation["url"] == "https://doi.org/10.1136/bmj.k851"
     assert citation["isPartOf"]["name"] == "The BMJ" and citation["datePublished"] == "2018"
@@ -237,7 +238,7 @@ def test_author_page_lists_written_and_reviewed_articles_paginated(app, client, 
     content.write_authors()
     for number in range(3):
         trusted(content, name=f"a{number}", title=f"Written number {number}", corrections=None,
-                published=day(-30 + number).isoformat())
+                published=iso_day(-70 + number))
     with app.app_context():
         content.import_all()
     writer = client.get("/author/ada-writer").get_data(as_text=True)
@@ -274,7 +275,7 @@ def test_missing_site_page_is_a_clear_404(client, content, app):
 
 def test_corrections_page_lists_every_correction_newest_first(app, client, site):
     trusted(site, name="second", title="A second corrected article",
-            corrections=[{"date": CORRECTED_LATELY.isoformat(), "note": "The dose was 20 mg, not 10 mg."}])
+            corrections=[{"date": iso_day(-30), "note": "The dose was 20 mg, not 10 mg."}])
     with app.app_context():
         site.import_all()
     page = client.get("/corrections").get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""`flask content import PATH`."""
+"""`flask content import PATH` and `flask content review-due` (review.py)."""
 from pathlib import Path
 
 import click
@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Article
+from . import review
 from .importer import ImportError_, import_content
 
 content_cli = AppGroup("content", help="Import articles from Markdown files.")
@@ -36,5 +37,9 @@ def import_command(path: Path, if_empty: bool) -> None:
     )
 
 
+content_cli.add_command(review.review_due_command)
+
+
 def init_app(app) -> None:
     app.cli.add_command(content_cli)
+    review.init_app(app)

@@ -19,7 +19,8 @@ from .authors import AuthorSource, find_authors_file, load_authors
 from .categories import CategorySource, find_categories_file, load_categories
 from .changelog import record_search_changes
 from .pages import PageSource, load_pages, pages_folder_for
-from .parse import ArticleSource, FileProblem, parse_article_file
+from .parse import ArticleReferences, ArticleSource, FileProblem, parse_article_file
+from .references import check_categories, check_related
 from .render import count_words, html_to_text, reading_minutes, render_markdown
 from .images import apply_lead_image, ensure_variants, lead_image_folder
 from .signals import content_changed
@@ -92,16 +93,23 @@ def import_content(path: str | Path) -> ImportResult:
     if not files:
         problems.append(FileProblem(str(path), None, "holds no .md article files"))
     sources: list[ArticleSource] = []
+    references: list[ArticleReferences] = []
     for file in files:
         outcome = parse_article_file(file)
         problems += outcome.problems
         if outcome.article:
             sources.append(outcome.article)
+        if outcome.references:
+            references.append(outcome.references)
 
-    problems += _check_against_database(sources, categories, root)
-    problems += check_people(sources, authors, current_app.config["DEFAULT_AUTHOR"])
+    # References are checked for bad files too, so each file's problems all come out in one run.
+    problems += check_categories(references, categories)
+    problems += check_related(references)
+    problems += _check_against_database(sources, root)
+    problems += check_people(references, authors, current_app.config["DEFAULT_AUTHOR"])
     if problems:
-        raise ImportError_(problems)
+        # One file's problems together, in the order they were found.
+        raise ImportError_(sorted(problems, key=lambda problem: problem.path))
 
     # Pictures first, outside the write lock: a row never points at a
     # variant that is not on disk yet. Existing files are kept, and missing
@@ -122,13 +130,8 @@ def import_content(path: str | Path) -> ImportResult:
     return result
 
 
-def _check_against_database(sources, categories, root) -> list[FileProblem]:
+def _check_against_database(sources, root) -> list[FileProblem]:
     problems = []
-    known = {c.name for c in categories} | set(db.session.scalars(select(Category.name)))
-    for source in sources:
-        if source.category not in known:
-            problems.append(FileProblem(source.path, "category", f"unknown category {source.category!r}; known categories: {', '.join(sorted(known)) or 'none (add content/categories.yml)'}"))
-
     by_slug: dict[str, ArticleSource] = {}
     for source in sources:
         if source.slug in by_slug:
@@ -141,14 +144,6 @@ def _check_against_database(sources, categories, root) -> list[FileProblem]:
         other = existing.get(source.slug)
         if other and other != source.path and Path(other).exists() and not _will_be_removed(other, root, by_slug):
             problems.append(FileProblem(source.path, "slug", f"{source.slug!r} is already used by {other}"))
-
-    remaining = set(existing) | set(by_slug)
-    for source in sources:
-        for related_slug in source.related:
-            if related_slug == source.slug:
-                problems.append(FileProblem(source.path, "related", "an article cannot be related to itself"))
-            elif related_slug not in remaining:
-                problems.append(FileProblem(source.path, "related", f"no article has the slug {related_slug!r}"))
     return problems
 
 

@@ -61,9 +61,24 @@ class FileProblem:
 
 
 @dataclass
+class ArticleReferences:
+    """What a file points at elsewhere (a category, people, other articles),
+    kept even when the file has other problems, so that the import can check
+    these too and report every problem of a file in one run."""
+
+    path: str
+    slug: str | None = None
+    category: str | None = None
+    author: str | None = None
+    reviewed_by: str | None = None
+    related: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ParseOutcome:
     article: ArticleSource | None = None
     problems: list[FileProblem] = field(default_factory=list)
+    references: ArticleReferences | None = None  # None when the front matter could not be read at all
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
@@ -224,6 +239,9 @@ def parse_article_file(path: Path) -> ParseOutcome:
         problems.append(FileProblem(shown, "body", "the article has no text after the front matter"))
 
     trust = parse_trust_fields(meta, lambda key, message: problems.append(FileProblem(shown, key, message)), published, is_http_url)
+    outcome.references = ArticleReferences(
+        shown, slug, category, author, trust.reviewed_by, [item for item in related if SLUG_PATTERN.match(item)]
+    )
 
     if problems:
         return outcome

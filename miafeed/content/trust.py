@@ -1,5 +1,5 @@
-"""The trust fields of an article's front matter: reviewer, review date, the
-study it reports, key points and corrections.
+"""The trust fields of an article's front matter: reviewer, review dates, the
+study it reports (with its evidence, see evidence.py), key points and corrections.
 
 Like the rest of parse.py, nothing here raises for a bad value: each problem
 is appended with the key it belongs to (for example `study.doi`), so an
@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import quote
 
-TRUST_KEYS = frozenset({"reviewed_by", "last_reviewed", "study", "key_points", "corrections"})
-STUDY_KEYS = ("type", "title", "journal", "year", "doi", "url")
+from .evidence import EVIDENCE_KEYS, StudyEvidence, has_evidence, parse_evidence
+
+TRUST_KEYS = frozenset({"reviewed_by", "last_reviewed", "next_review", "study", "key_points", "corrections"})
+STUDY_KEYS = ("type", "title", "journal", "year", "doi", "url") + EVIDENCE_KEYS
 MIN_KEY_POINTS, MAX_KEY_POINTS = 2, 4
 KEY_POINT_MAX_LENGTH = 200
 CORRECTION_MAX_LENGTH = 600
@@ -68,6 +70,23 @@ STUDY_TYPES: dict[str, StudyType] = {
                   "Estimates from a computer model built on earlier data; only as good as its assumptions."),
     )
 }
+# The MEDLINE publication type for each kind of study (the vocabulary that
+# schema.org's MedicalScholarlyArticle.publicationType points to; its terms
+# keep their US spelling). Kinds MEDLINE has no term for are "Journal Article".
+PUBLICATION_TYPES = {
+    "randomised trial": "Randomized Controlled Trial",
+    "non-randomised trial": "Clinical Trial",
+    "systematic review": "Systematic Review",
+    "meta-analysis": "Meta-Analysis",
+    "umbrella review": "Systematic Review",
+    "narrative review": "Review",
+    "cohort study": "Observational Study",
+    "observational study": "Observational Study",
+    "case-control study": "Observational Study",
+    "cross-sectional study": "Observational Study",
+    "mendelian randomisation": "Observational Study",
+}
+
 # Spellings an editor may reach for, mapped to the key above.
 STUDY_TYPE_ALIASES = {
     "randomized trial": "randomised trial",
@@ -97,6 +116,7 @@ class StudySource:
     year: int
     doi: str | None
     url: str | None
+    evidence: StudyEvidence | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +133,7 @@ class TrustFields:
 
     reviewed_by: str | None = None
     last_reviewed: date | None = None
+    next_review: date | None = None  # None: the policy default (review.py)
     study: StudySource | None = None
     key_points: tuple[str, ...] = ()
     corrections: tuple[CorrectionSource, ...] = ()
@@ -160,6 +181,14 @@ def parse_trust_fields(meta: dict, add_problem, published: datetime | None, is_h
         add_problem("last_reviewed", "is missing: give the date of the review named in reviewed_by")
     if "last_reviewed" in meta and reviewer is None:
         add_problem("reviewed_by", "is missing: name who did the review dated in last_reviewed")
+    if meta.get("next_review") is not None:
+        fields.next_review = to_date(meta["next_review"])
+        if fields.next_review is None:
+            add_problem("next_review", f"{meta['next_review']!r} is not a date like 2026-03-14")
+        elif "last_reviewed" not in meta:
+            add_problem("next_review", "needs last_reviewed: a next review follows a review")
+        elif fields.last_reviewed and fields.next_review < fields.last_reviewed:
+            add_problem("next_review", f"is before last_reviewed ({fields.last_reviewed.isoformat()}): the next review comes after the last one")
 
     if meta.get("study") is not None:
         fields.study = _study(meta["study"], add_problem, published, is_http_url)
@@ -182,6 +211,7 @@ def _study(value, add_problem, published, is_http_url) -> StudySource | None:
 
     for key in sorted(set(map(str, value)) - set(STUDY_KEYS)):
         problem(f"study.{key}", f"is not a known key (known: {', '.join(STUDY_KEYS)})")
+    evidence = parse_evidence(value, problem) if has_evidence(value) else None
 
     raw_type = value.get("type")
     study_type = None
@@ -228,7 +258,7 @@ def _study(value, add_problem, published, is_http_url) -> StudySource | None:
 
     if found:
         return None
-    return StudySource(study_type, texts.get("title"), texts["journal"], year, doi, url.strip() if url else None)
+    return StudySource(study_type, texts.get("title"), texts["journal"], year, doi, url.strip() if url else None, evidence)
 
 
 def _key_points(value, add_problem) -> tuple[str, ...]:

@@ -13,8 +13,9 @@ from ..extensions import db
 from ..models import Article, ArticleCorrection, Author, SitePage, utcnow
 from .authors import AuthorSource
 from .pages import PageSource
-from .parse import ArticleSource, FileProblem
+from .parse import ArticleReferences, ArticleSource, FileProblem
 from .render import render_markdown
+from .evidence import StudyEvidence
 from .trust import TrustFields
 
 
@@ -34,19 +35,20 @@ def _people_index(people) -> dict[str, Person]:
     return index
 
 
-def check_people(sources: list[ArticleSource], authors: list[AuthorSource] | None, team_name: str) -> list[FileProblem]:
+def check_people(references: list[ArticleReferences], authors: list[AuthorSource] | None, team_name: str) -> list[FileProblem]:
     """Every `author` and `reviewed_by` must name someone in authors.yml
-    (or, without that file, someone already imported)."""
+    (or, without that file, someone already imported). Runs on the references
+    of every readable file, valid or not."""
     known = _people_index(authors if authors is not None else db.session.scalars(select(Author)))
     listed = ", ".join(sorted({p.slug for p in known.values()})) or "none (add content/authors.yml)"
     problems = []
-    for source in sources:
+    for source in references:
         writer = None
         if source.author and source.author != team_name:
             writer = known.get(source.author)
             if writer is None:
                 problems.append(FileProblem(source.path, "author", f"{source.author!r} is not in authors.yml; known: {listed}"))
-        reviewer_name = source.trust.reviewed_by
+        reviewer_name = source.reviewed_by
         if reviewer_name:
             reviewer = known.get(reviewer_name)
             if reviewer is None:
@@ -107,6 +109,8 @@ def write_trust(article: Article, trust: TrustFields) -> None:
     article.study_year = study.year if study else None
     article.study_doi = study.doi if study else None
     article.study_url = study.url if study else None
+    article.next_review = trust.next_review
+    write_evidence(article, study.evidence if study else None)
 
     earlier = {(c.dated, c.note): c.recorded_at for c in article.corrections} if article.id else {}
     now = utcnow()
@@ -114,6 +118,13 @@ def write_trust(article: Article, trust: TrustFields) -> None:
         ArticleCorrection(dated=c.dated, note=c.note, recorded_at=earlier.get((c.dated, c.note), now))
         for c in trust.corrections
     ]
+
+
+def write_evidence(article: Article, evidence: StudyEvidence | None) -> None:
+    """Copy a study's evidence keys onto `article` (all empty without them)."""
+    for name in StudyEvidence.__dataclass_fields__:
+        column = "study_" + name
+        setattr(article, column, getattr(evidence, name) if evidence else None)
 
 
 def write_pages(pages: list[PageSource]) -> None:
