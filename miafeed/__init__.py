@@ -51,10 +51,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     search.init_app(app)
     newsletter.init_app(app)
     trust.init_app(app)
-    from . import backup, stats
+    from . import backup, hosts, stats
 
     backup.init_app(app)
     stats.init_app(app)
+    hosts.init_app(app)
     return app
 
 

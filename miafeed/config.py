@@ -146,6 +146,9 @@ SEARCH_MAX_LAG_SECONDS = 60
 SEARCH_GAP_GRACE_SECONDS = 600
 # Change log rows older than this are deleted; a host away longer rebuilds.
 SEARCH_CHANGES_KEEP_DAYS = 7
+# This host's name in `flask stats` (hosts and their code versions). None:
+# the machine's name and a short hash of the instance folder.
+HOST_NAME = None
 # --- Operations (see README, Operations) ---
 # `flask backup` writes here (None: instance/backups/) and keeps the newest N.
 BACKUP_DIR = None
