@@ -73,7 +73,9 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
         from .database import default_sqlite_uri
 
         app.config["SQLALCHEMY_DATABASE_URI"] = default_sqlite_uri(app.instance_path)
-    if not app.config.get("CONTENT_DIR"):
+    if not app.config.get("CONTENT_DIR") and app.config.get("ENV") != "production":
+        # The demo articles and team: a development default only, so a
+        # production database starts empty (see content/cli.py).
         app.config["CONTENT_DIR"] = str(PROJECT_ROOT / "content")
     ensure_secret_key(app)
     from .site_url import resolve_site_url

@@ -25,8 +25,10 @@ SITE_TAGLINE = "Health research, in plain language."
 # gives http://127.0.0.1:9000); production must set it. See site_url.py.
 SITE_URL = None
 
-# Where `content import` looks for categories when the imported path has none.
-CONTENT_DIR = None  # None: the repository's content/ folder
+# The content folder `content import` (and `make db`) imports when given no
+# path. None: the repository's demo content/ in development, nothing in
+# production (set MIAFEED_CONTENT_DIR to your own folder there).
+CONTENT_DIR = None
 DEFAULT_AUTHOR = "Mia's Feed editorial team"
 READING_WORDS_PER_MINUTE = 230
 # Lead images (see README, Lead images): where the import writes the
