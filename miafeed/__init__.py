@@ -77,6 +77,10 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
         # The demo articles and team: a development default only, so a
         # production database starts empty (see content/cli.py).
         app.config["CONTENT_DIR"] = str(PROJECT_ROOT / "content")
+    from .service_user import warn_if_root_against_service_instance
+
+    # Before anything below writes to instance/ (the generated secret key).
+    warn_if_root_against_service_instance(app)
     ensure_secret_key(app)
     from .site_url import resolve_site_url
 
