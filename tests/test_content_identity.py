@@ -102,13 +102,18 @@ def test_two_files_of_one_run_claiming_one_slug_are_refused_naming_both(app, con
 
 def test_paths_stored_by_older_releases_are_rewritten_on_the_next_import(app, content):
     content.write("one", title="One")
+    content.write("two", title="Two")
     with app.app_context():
         content.import_all()
-        db.session.execute(db.update(Article).values(source_path="/srv/old-release/content/articles/one.md"))
+        # An older release stored absolute paths (and may still, mid-deploy).
+        db.session.execute(db.update(Article).where(Article.slug == "one").values(source_path="/srv/old-release/content/articles/one.md"))
+        db.session.execute(db.update(Article).where(Article.slug == "two").values(source_path="/srv/old-release/elsewhere/two.md"))
         db.session.commit()
         result = content.import_all()
-        assert len(result.updated) == 1
-        assert stored_paths() == {"one": "articles/one.md"}
+        # The same file under its old name is unchanged; one whose old name
+        # says nothing of its tree is updated (same slug): neither is refused.
+        assert (result.updated, result.unchanged) == ([db.session.scalar(select(Article.id).where(Article.slug == "two"))], 1)
+        assert stored_paths() == {"one": "articles/one.md", "two": "articles/two.md"}
 
 
 def _migration():

@@ -38,6 +38,24 @@ def is_legacy_path(stored: str) -> bool:
     return stored.startswith("/") or (len(stored) > 2 and stored[1] == ":")
 
 
+def legacy_relative_form(stored: str) -> str | None:
+    """What an absolute path from an older release is called inside its
+    tree: relative to the folder above it holding categories.yml (when it is
+    still on disk), else what follows its last "content" folder. None when
+    neither fits. (Migration 0010 applies the same rule to stored rows.)"""
+    if not is_legacy_path(stored):
+        return None
+    path = PurePosixPath(stored)
+    for folder in path.parents:
+        if Path(folder, "categories.yml").is_file():
+            return path.relative_to(folder).as_posix()
+    parts = path.parts
+    if "content" in parts[:-1]:
+        last = len(parts) - 1 - parts[::-1].index("content")
+        return PurePosixPath(*parts[last + 1:]).as_posix()
+    return None
+
+
 def is_within(stored: str, prefix: str) -> bool:
     """True when the stored relative path lies in the folder `prefix` ("" is the whole tree)."""
     if not prefix:

@@ -23,7 +23,7 @@ from .changelog import record_search_changes
 from .pages import PageSource, load_pages, pages_folder_for
 from .parse import ArticleSource, FileProblem, parse_article_file
 from .render import count_words, html_to_text, reading_minutes, render_markdown
-from .identity import content_tree_for, is_legacy_path, is_within, tree_relative
+from .identity import content_tree_for, is_legacy_path, is_within, legacy_relative_form, tree_relative
 from .images import apply_lead_image, ensure_variants, lead_image_folder, prune_originals, store_original
 from .signals import content_changed
 from .slugs import slugify
@@ -199,7 +199,12 @@ def _write(sources: list[ArticleSource], categories: list[CategorySource], scope
     for source in sources:
         article = existing.get(source.slug)
         name = names[id(source)]
-        if article is not None and article.content_hash == source.content_hash and article.source_path == name:
+        if article is not None and article.content_hash == source.content_hash and name in (
+            article.source_path, legacy_relative_form(article.source_path)
+        ):
+            # A path an older release wrote (absolute) that names this very
+            # file: stored in today's form, but nothing changed for readers.
+            article.source_path = name
             result.unchanged += 1
             continue
         is_new = article is None
