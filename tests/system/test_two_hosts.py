@@ -185,7 +185,10 @@ def test_a_host_on_the_previous_release_keeps_serving_after_this_releases_migrat
 
         with running(new, log_dir=logs):
             assert _wait_for(lambda: new.get("/healthz")[0] == 200, 30), new.get("/healthz")
-            assert json.loads(new.get("/healthz")[1])["version"]
+            version = json.loads(new.get("/healthz")[1])["version"]
+            # The new host's follower has said which code it runs; the old code says nothing.
+            heard = re.compile(rf"^  \S+\s+{re.escape(version)}\s+\d+ s ago$", re.M)
+            assert _wait_for(lambda: heard.search(new.flask("stats").stdout), 30, step=1)
             page = new.get("/articles/moonlight")[1]
             names = sorted(set(re.findall(r"/images/([0-9a-f]{20}-[a-z0-9]+\.(?:webp|jpg))", page)))
             assert len(names) == 7
