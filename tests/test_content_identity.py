@@ -134,3 +134,16 @@ def test_the_migration_makes_absolute_paths_relative_to_their_tree(content):
     # Neither rule fits, or already relative: left for the next import.
     assert relative_form("/srv/gone/elsewhere/three.md") is None
     assert relative_form("articles/four.md") is None
+
+
+def test_a_single_file_taking_the_slug_of_a_file_an_older_release_stored_is_refused_too(app, content):
+    content.write("one", title="Same title")
+    with app.app_context():
+        content.import_all()
+        db.session.execute(db.update(Article).values(source_path="/srv/old-release/content/articles/one.md"))
+        db.session.commit()
+        newcomer = content.write("newcomer", title="Same title")
+        with pytest.raises(ImportError_, match="'same-title' is already used by articles/one.md"):
+            import_content(newcomer)
+        # The very file the old path names, imported alone, is unchanged.
+        assert import_content(content.articles / "one.md").unchanged == 1

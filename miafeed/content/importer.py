@@ -103,7 +103,7 @@ def import_content(path: str | Path) -> ImportResult:
             sources.append(outcome.article)
 
     names = {id(source): tree_relative(source.path, tree) for source in sources}
-    scope = Scope(tree, tree_relative(root, tree) if root.is_dir() else None, set(names.values()))
+    scope = Scope(tree, tree_relative(root, tree) if root.is_dir() else None)
     problems += _check_against_database(sources, categories, scope, names)
     problems += check_people(sources, authors, current_app.config["DEFAULT_AUTHOR"])
     if problems:
@@ -134,24 +134,21 @@ def import_content(path: str | Path) -> ImportResult:
 
 @dataclass(frozen=True)
 class Scope:
-    """What one import covers: its content tree, the folder imported inside
-    it ("" for all of it; None for a single file), and the tree-relative
-    names of the files it read."""
+    """What one import covers: its content tree, and the folder imported
+    inside it ("" for all of it; None for a single file)."""
 
     tree: Path
     folder: str | None
-    names: set[str]
 
     def covers(self, stored: str) -> bool:
-        """True when a file stored under this name was looked for by this
-        import: it is either among `names` or gone."""
+        """True when this import looked for the file stored under this name:
+        it was read, or it is gone."""
         return self.folder is not None and not is_legacy_path(stored) and is_within(stored, self.folder)
 
     def still_claims(self, stored: str) -> bool:
-        """True when another article's file may still be there, outside
-        what this import read (so its slug is not free)."""
-        if is_legacy_path(stored):
-            return False  # written by an older release; the slug says it is this article
+        """True when another article's file (stored under this tree-relative
+        name) may still be there, outside what this import read, so its slug
+        is not free."""
         return not self.covers(stored) and (self.tree / stored).is_file()
 
 
@@ -176,6 +173,8 @@ def _check_against_database(sources, categories, scope: Scope, names) -> list[Fi
     existing = {slug: stored for slug, stored in db.session.execute(select(Article.slug, Article.source_path)).all()}
     for source in by_slug.values():
         other = existing.get(source.slug)
+        if other and is_legacy_path(other):
+            other = legacy_relative_form(other)  # an older release's absolute path, named as today
         if other and other != names[id(source)] and scope.still_claims(other):
             problems.append(FileProblem(source.path, "slug", f"{source.slug!r} is already used by {other} (in {scope.tree}); import the whole folder if that file changed its slug"))
 
