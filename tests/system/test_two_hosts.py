@@ -124,9 +124,10 @@ def previous_release(into: Path) -> Path:
     added = git("log", "--diff-filter=A", "--format=%H", "-1", "--", str(newest)).stdout.decode().strip()
     if not added:
         pytest.skip(f"{newest} is not committed yet")
-    into.mkdir(parents=True)
     archive = git("archive", "--format=tar", f"{added}^")
-    assert archive.returncode == 0, archive.stderr
+    if archive.returncode != 0:  # a shallow clone has no parent to archive
+        pytest.skip(f"cannot archive the commit before {added[:12]}: {archive.stderr.decode().strip()}")
+    into.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True, timeout=60)
     shutil.copytree(ROOT / "static" / "vendor", into / "static" / "vendor")  # htmx, fetched by npm at set-up
     subprocess.run([sys.executable, "-m", "miafeed.assets", "static"], cwd=into, check=True, capture_output=True,
