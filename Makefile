@@ -49,15 +49,17 @@ setup: $(VENV)/.installed $(HTMX) $(ASSETS)
 .PHONY: setup-test
 setup-test: setup $(VENV)/.test-installed
 
-# Create or migrate the database, load the demo articles if it has none, and
-# build the search index (with the related picks) if it is missing or behind.
+# Create or migrate the database, import the content folder (CONTENT_DIR:
+# the demo articles in development, nothing unless set in production) if it
+# has no articles, and build the search index (with the related picks) if it
+# is missing or behind.
 db: setup
 	$(FLASK) db upgrade heads
-	$(FLASK) content import content --if-empty
+	$(FLASK) content import --if-empty
 	$(FLASK) search ensure
 
 content: setup
-	$(FLASK) content import content
+	$(FLASK) content import
 
 run: db
 	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app

@@ -51,10 +51,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     search.init_app(app)
     newsletter.init_app(app)
     trust.init_app(app)
-    from . import backup, stats
+    from . import backup, hosts, stats
 
     backup.init_app(app)
     stats.init_app(app)
+    hosts.init_app(app)
     return app
 
 
@@ -72,8 +73,14 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
         from .database import default_sqlite_uri
 
         app.config["SQLALCHEMY_DATABASE_URI"] = default_sqlite_uri(app.instance_path)
-    if not app.config.get("CONTENT_DIR"):
+    if not app.config.get("CONTENT_DIR") and app.config.get("ENV") != "production":
+        # The demo articles and team: a development default only, so a
+        # production database starts empty (see content/cli.py).
         app.config["CONTENT_DIR"] = str(PROJECT_ROOT / "content")
+    from .service_user import warn_if_root_against_service_instance
+
+    # Before anything below writes to instance/ (the generated secret key).
+    warn_if_root_against_service_instance(app)
     ensure_secret_key(app)
     from .site_url import resolve_site_url
 

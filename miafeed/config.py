@@ -26,9 +26,10 @@ SITE_TAGLINE = "Health research, in plain language."
 # gives http://127.0.0.1:9000); production must set it. See site_url.py.
 SITE_URL = None
 
-# The demo content folder that tests and benchmarks import (`content import`
-# itself finds categories.yml in the imported folder or the nearest one above).
-CONTENT_DIR = None  # None: the repository's content/ folder
+# The content folder `content import` (and `make db`) imports when given no
+# path. None: the repository's demo content/ in development, nothing in
+# production (set MIAFEED_CONTENT_DIR to your own folder there).
+CONTENT_DIR = None
 DEFAULT_AUTHOR = "Mia's Feed editorial team"
 READING_WORDS_PER_MINUTE = 230
 # An article is due for its next medical review this many days after its
@@ -151,6 +152,9 @@ SEARCH_MAX_LAG_SECONDS = 60
 SEARCH_GAP_GRACE_SECONDS = 600
 # Change log rows older than this are deleted; a host away longer rebuilds.
 SEARCH_CHANGES_KEEP_DAYS = 7
+# This host's name in `flask stats` (hosts and their code versions). None:
+# the machine's name and a short hash of the instance folder.
+HOST_NAME = None
 # --- Operations (see docs/operations.md) ---
 # `flask backup` writes here (None: instance/backups/) and keeps the newest N.
 BACKUP_DIR = None

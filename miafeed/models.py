@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text, select
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -227,6 +227,37 @@ class SearchChange(db.Model):
     # "index" (added, updated, or a draft now published) or "delete".
     action: Mapped[str] = mapped_column(String(10))
     changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class LeadImageOriginal(db.Model):
+    """A lead image's original bytes, so any host can make its variants.
+
+    Variants are derived state each host builds for itself (on the first
+    request for one, content/images.py); the picture they come from lives
+    here, shared like the text. Keyed by the variants' name key, so a
+    changed picture is a new row and the old one goes when no article uses it.
+    """
+
+    __tablename__ = "lead_image_originals"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class HostSeen(db.Model):
+    """Each app host's last heartbeat and the code version it runs.
+
+    Written by the search follower every few seconds (search/follow.py),
+    read by `flask stats`, so hosts left on another version during a
+    rolling deploy show up in one place.
+    """
+
+    __tablename__ = "hosts_seen"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[str] = mapped_column(String(100))
+    seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 def visible_articles(now: datetime | None = None):

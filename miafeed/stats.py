@@ -18,6 +18,7 @@ from sqlalchemy import case, func, select
 
 from .extensions import db
 from .content.review import count_reviews_due
+from .hosts import hosts_report
 from .models import Article, Category, utcnow
 from .newsletter import models as newsletter
 from .newsletter.models import FREQUENCIES, OutgoingMail, Subscriber
@@ -42,6 +43,7 @@ class SiteStats:
     last_digest: dict[str, str | None] = field(default_factory=dict)  # frequency -> "period at time"
     search: dict[str, object] = field(default_factory=dict)
     reviews: dict[str, int] = field(default_factory=dict)  # "overdue" / "due within N days" -> count
+    hosts: dict[str, object] = field(default_factory=dict)  # see hosts.hosts_report
 
 
 def collect(now: datetime | None = None) -> SiteStats:
@@ -55,6 +57,7 @@ def collect(now: datetime | None = None) -> SiteStats:
         last_digest=_last_digests(),
         search=_search(),
         reviews=count_reviews_due(REVIEW_SOON_DAYS, now.date()),
+        hosts=hosts_report(now),
     )
 
 
@@ -175,7 +178,18 @@ def render(stats: SiteStats) -> str:
         behind = "" if search.get("current") else "; behind the database: run `flask --app wsgi search ensure`"
         line = f"Search index: ok, {search['documents']} articles indexed{behind}"
     blocks.append(line)
+    blocks.append(_hosts_block(stats.hosts))
     return "\n\n".join(blocks)
+
+
+def _hosts_block(hosts: dict) -> str:
+    """Each host heard from lately and its code version; a warning when they differ."""
+    rows = [(h["name"], h["version"], h["seen"]) for h in hosts["running"]]
+    rows += [(h["name"], h["version"], f"silent since {h['seen']}") for h in hosts["stale"]]
+    text = _table("Hosts", ("version", "heard from"), rows) if rows else "Hosts: none has reported yet (each host's search follower reports every 30 s)"
+    if len(hosts["versions"]) > 1:
+        text += f"\nWarning: hosts run {len(hosts['versions'])} different versions ({', '.join(hosts['versions'])}); finish the deploy."
+    return text + f"\nThis command's code: {hosts['this_code']}"
 
 
 def _table(title: str, headers: tuple[str, ...], rows: list[tuple]) -> str:

@@ -7,6 +7,7 @@ from flask import Response, abort, jsonify, make_response, render_template, requ
 from sqlalchemy import text
 
 from .extensions import db
+from .version import code_version
 
 
 def wants_fragment() -> bool:
@@ -110,11 +111,12 @@ def init_app(app) -> None:
         # 503 only when a part is down. A check that is merely "degraded"
         # (a mail backlog) says so in the body and keeps the 200, so a
         # load balancer does not take a serving site out of rotation.
+        version = code_version()
         if all(state == "ok" for state in states):
-            return jsonify(status="ok", checks=checks), 200
+            return jsonify(status="ok", version=version, checks=checks), 200
         if all(state in ("ok", "degraded") for state in states):
-            return jsonify(status="degraded", checks=checks), 200
-        return jsonify(status="unavailable", checks=checks), 503
+            return jsonify(status="degraded", version=version, checks=checks), 200
+        return jsonify(status="unavailable", version=version, checks=checks), 503
 
 
 TOO_LARGE_DETAIL = "Our forms take an email address and a few choices, far less than what arrived."

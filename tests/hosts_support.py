@@ -31,17 +31,22 @@ class Host:
     instance: Path
     settings: dict
     base_url: str = ""
+    # The code this host runs: this checkout, or an older release's tree
+    # (tests/system/test_two_hosts.py's rolling deploy).
+    root: Path = ROOT
 
     def env(self) -> dict:
         env = dict(os.environ, MIAFEED_INSTANCE_PATH=str(self.instance), PYTHONWARNINGS="ignore",
                    MIAFEED_SECRET_KEY="two-host-test-secret-key-" + "x" * 24)
+        if self.root != ROOT:
+            env["PYTHONPATH"] = str(self.root)  # its own miafeed package before the installed one
         env.pop("MIAFEED_TEST_DATABASE_URL", None)
         env.update({f"MIAFEED_{key}": str(value) for key, value in self.settings.items()})
         return env
 
     def flask(self, *args: str) -> subprocess.CompletedProcess:
         """Run `flask --app wsgi ARGS` on this host, as an operator would."""
-        result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=self.env(),
+        result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=self.root, env=self.env(),
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, f"flask {' '.join(args)} on {self.name}:\n{result.stdout}\n{result.stderr}"
         return result
@@ -52,6 +57,15 @@ class Host:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
+
+    def status(self, path: str) -> int:
+        """The status of a GET whose body is not text (an image)."""
+        try:
+            with urllib.request.urlopen(self.base_url + path, timeout=30) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
 
     def sign_up(self, email: str) -> int:
         """POST the sign-up form without JavaScript; returns the status (200, 429...)."""
@@ -74,7 +88,7 @@ def running(host: Host, workers: int = 2, log_dir: Path | None = None):
     log_path = (log_dir or host.instance) / f"gunicorn-{host.name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
-        server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+        server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=host.root, env=env,
                                   stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 60

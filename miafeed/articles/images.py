@@ -1,7 +1,9 @@
 """GET /images/<name>: lead-image variants, and what templates need to show them.
 
 The variants are made by the import (miafeed.content.images) into the
-lead-image folder, not into static/dist: `make setup` rebuilds static/dist
+lead-image folder on the importing host; any other host makes a picture's
+variants from the original kept in the database on the first request for
+one of them. They live in the lead-image folder, not in static/dist: `make setup` rebuilds static/dist
 from scratch, and WhiteNoise lists its files once at start-up, so a picture
 imported while the site runs would not be served until a restart. The
 names hold a hash of the picture, so each file is cached for a year,
@@ -13,7 +15,7 @@ import re
 
 from flask import abort, current_app, send_from_directory, url_for
 
-from ..content.images import WIDTHS, lead_image_folder, share_name, variant_name
+from ..content.images import WIDTHS, ensure_variants_from_database, lead_image_folder, share_name, variant_name
 from . import bp
 
 ONE_YEAR = 31_536_000
@@ -25,7 +27,10 @@ def lead_image(name: str):
     """One variant file, cached for a year (its name changes when the picture does)."""
     if not VARIANT_NAME.match(name):
         abort(404, description="There is no image with that name.")
-    response = send_from_directory(lead_image_folder(), name, max_age=ONE_YEAR, conditional=True)
+    folder = lead_image_folder()
+    if not (folder / name).is_file() and not ensure_variants_from_database(name[:20], folder):
+        abort(404, description="There is no image with that name.")
+    response = send_from_directory(folder, name, max_age=ONE_YEAR, conditional=True)
     response.cache_control.public = True
     response.cache_control.immutable = True
     return response

@@ -1,7 +1,14 @@
-"""`flask content import PATH` and `flask content review-due` (review.py)."""
+"""`flask content import [PATH]` (PATH, or the CONTENT_DIR setting) and
+`flask content review-due` (review.py).
+
+Production has no default content folder (the repository's demo articles
+and team are for development), so `make db` there imports nothing until
+the operator names their own folder.
+"""
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
@@ -14,13 +21,24 @@ content_cli = AppGroup("content", help="Import articles from Markdown files.")
 
 
 @content_cli.command("import")
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has articles (used by `make run`).")
-def import_command(path: Path, if_empty: bool) -> None:
-    """Validate and import the article file or folder at PATH."""
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has articles (used by `make db`).")
+def import_command(path: Path | None, if_empty: bool) -> None:
+    """Validate and import the article file or folder at PATH (default: the CONTENT_DIR setting)."""
     if not db.inspect(db.engine).has_table(Article.__tablename__):
         click.secho("The database has no tables yet: run `make db` (or `flask --app wsgi db upgrade heads`) first.", fg="red", err=True)
         raise SystemExit(1)
+    if path is None:
+        configured = current_app.config.get("CONTENT_DIR")
+        if not configured:
+            message = ("No content folder is set: give PATH, or set MIAFEED_CONTENT_DIR to your content folder "
+                       "(production has no default; the repository's demo content is for development).")
+            if if_empty:
+                click.echo(message + " Nothing imported.")
+                return
+            click.secho(message, fg="red", err=True)
+            raise SystemExit(1)
+        path = Path(configured)
     if if_empty and db.session.scalar(select(func.count(Article.id))):
         click.echo("Articles already imported; skipping (--if-empty).")
         return

@@ -14,10 +14,18 @@ named after a hash of the source bytes (`<key>-800.webp`, `<key>-share.jpg`),
 so a changed picture gets new names and browsers may cache each file for a
 year. The files go to the lead-image folder (`instance/images/` unless
 LEAD_IMAGE_FOLDER says otherwise), which the app serves at /images/.
+
+The original's bytes are also kept in the database (LeadImageOriginal), in
+the import's transaction: the variants are derived state, and a host that
+lacks one (a new host, another host than the importer's, a wiped folder)
+makes all of its picture's variants on the first request for one
+(`ensure_variants_from_database`), once per host, under a file lock.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import io
 import os
 import tempfile
 import warnings
@@ -26,6 +34,10 @@ from pathlib import Path
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import delete, select
+
+from ..extensions import db
+from ..models import Article, LeadImageOriginal
 
 IMAGE_KEYS = frozenset({"image", "image_alt", "image_credit"})
 WIDTHS = (480, 800, 1200)
@@ -165,19 +177,62 @@ def ensure_variants(source: LeadImageSource, folder: Path) -> list[str]:
     appear whole (written to a temporary name, then renamed), so a reader
     never gets half an image.
     """
-    missing = [name for name in all_variant_names(source.key) if not (folder / name).is_file()]
-    if not missing:
+    return _ensure(source.key, folder, source.path.read_bytes)
+
+
+def ensure_variants_from_database(key: str, folder: Path) -> bool:
+    """Make `key`'s missing variants from the original kept in the database.
+
+    False when the database has no picture with that key (a name nobody
+    imported, or a picture no article uses any more).
+    """
+    # Looked up before any lock file is made: a made-up name leaves nothing behind.
+    data = db.session.scalar(select(LeadImageOriginal.data).where(LeadImageOriginal.key == key))
+    if data is None:
+        return False
+    _ensure(key, folder, lambda: data)
+    return True
+
+
+def _ensure(key: str, folder: Path, read_original) -> list[str]:
+    def missing() -> list[str]:
+        return [name for name in all_variant_names(key) if not (folder / name).is_file()]
+
+    if not missing():
         return []
-    with Image.open(source.path) as opened:
+    # One maker per picture across threads, workers and commands on this
+    # host: flock is held per open file, so each caller opens its own.
+    with open(folder / f".lock-{key}", "wb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        wanted = missing()  # another process may have made them while we waited
+        if wanted:
+            _write_variants(key, read_original(), folder)
+        return wanted
+
+
+def _write_variants(key: str, data: bytes, folder: Path) -> None:
+    with Image.open(io.BytesIO(data)) as opened:
         picture = ImageOps.exif_transpose(opened)
         picture = _flatten(picture)
     for width in WIDTHS:
         resized = picture.resize(variant_size(*picture.size, width), Image.Resampling.LANCZOS)
-        _save(resized, folder, variant_name(source.key, width, "webp"), "WEBP", quality=WEBP_QUALITY, method=5)
-        _save(resized, folder, variant_name(source.key, width, "jpg"), "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+        _save(resized, folder, variant_name(key, width, "webp"), "WEBP", quality=WEBP_QUALITY, method=5)
+        _save(resized, folder, variant_name(key, width, "jpg"), "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
     share = ImageOps.fit(picture, SHARE_SIZE, Image.Resampling.LANCZOS, centering=(0.5, 0.5))
-    _save(share, folder, share_name(source.key), "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
-    return missing
+    _save(share, folder, share_name(key), "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+
+
+def store_original(source: LeadImageSource) -> None:
+    """Keep the picture's bytes in the database (inside the import's write
+    transaction), unless a row with its key is already there."""
+    if db.session.get(LeadImageOriginal, source.key) is None:
+        db.session.add(LeadImageOriginal(key=source.key, data=source.path.read_bytes()))
+
+
+def prune_originals() -> None:
+    """Drop originals no article shows any more (inside the write transaction)."""
+    in_use = select(Article.image_key).where(Article.image_key.is_not(None))
+    db.session.execute(delete(LeadImageOriginal).where(LeadImageOriginal.key.not_in(in_use)))
 
 
 def _flatten(picture: Image.Image) -> Image.Image:

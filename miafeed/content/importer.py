@@ -1,8 +1,10 @@
 """Import a file or a folder of articles: validate everything, then write once.
 
 Nothing is written unless every file is valid, so a typo in one file never
-leaves the site half-updated. Unchanged files (same bytes, same place) are
-skipped, which makes re-running an import free.
+leaves the site half-updated. Unchanged files (same bytes, same place in
+the content tree) are skipped, which makes re-running an import free. An
+article is known by its slug and remembers its path relative to the
+content tree (identity.py), so the tree may live anywhere.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from .pages import PageSource, load_pages, pages_folder_for
 from .parse import ArticleReferences, ArticleSource, FileProblem, parse_article_file
 from .references import check_categories, check_related
 from .render import count_words, html_to_text, reading_minutes, render_markdown
-from .images import apply_lead_image, ensure_variants, lead_image_folder
+from .identity import content_tree_for, is_legacy_path, is_within, legacy_relative_form, tree_relative
+from .images import apply_lead_image, ensure_variants, lead_image_folder, prune_originals, store_original
 from .signals import content_changed
 from .slugs import slugify
 from .trust_import import check_people, prune_authors, resolve_people, write_authors, write_pages, write_trust
@@ -66,11 +69,12 @@ def import_content(path: str | Path) -> ImportResult:
 
     Raises ImportError_ listing every problem and writes nothing when any
     file is bad. When `path` is a folder, articles previously imported from
-    that folder whose files are gone are removed.
+    that part of the content tree whose files are gone are removed.
     """
     root = Path(path).resolve()
     if not root.exists():
         raise ImportError_([FileProblem(str(path), None, "does not exist")])
+    tree = content_tree_for(root)
 
     problems: list[FileProblem] = []
     categories: list[CategorySource] = []
@@ -105,7 +109,9 @@ def import_content(path: str | Path) -> ImportResult:
     # References are checked for bad files too, so each file's problems all come out in one run.
     problems += check_categories(references, categories)
     problems += check_related(references)
-    problems += _check_against_database(sources, root)
+    names = {id(source): tree_relative(source.path, tree) for source in sources}
+    scope = Scope(tree, tree_relative(root, tree) if root.is_dir() else None)
+    problems += _check_against_database(sources, scope, names)
     problems += check_people(references, authors, current_app.config["DEFAULT_AUTHOR"])
     if problems:
         # One file's problems together, in the order they were found.
@@ -122,16 +128,44 @@ def import_content(path: str | Path) -> ImportResult:
     with write_transaction():
         people = write_authors(authors)
         if pages is not None:
-            write_pages(pages)
-        result = _write(sources, categories, root, people)
+            write_pages(pages, tree)
+        for source in sources:
+            if source.image is not None:
+                store_original(source.image)
+        result = _write(sources, categories, scope, names, people)
+        prune_originals()
         prune_authors(authors)
     if result.changed:
         content_changed.send(current_app._get_current_object(), changes=result)
     return result
 
 
-def _check_against_database(sources, root) -> list[FileProblem]:
+@dataclass(frozen=True)
+class Scope:
+    """What one import covers: its content tree, and the folder imported
+    inside it ("" for all of it; None for a single file)."""
+
+    tree: Path
+    folder: str | None
+
+    def covers(self, stored: str) -> bool:
+        """True when this import looked for the file stored under this name:
+        it was read, or it is gone."""
+        return self.folder is not None and not is_legacy_path(stored) and is_within(stored, self.folder)
+
+    def still_claims(self, stored: str) -> bool:
+        """True when another article's file (stored under this tree-relative
+        name) may still be there, outside what this import read, so its slug
+        is not free."""
+        return not self.covers(stored) and (self.tree / stored).is_file()
+
+
+def _check_against_database(sources, scope: Scope, names) -> list[FileProblem]:
+    """Slugs against each other and against the database (categories and
+    related slugs are checked on every file by references.py)."""
     problems = []
+
+    # Two files of one run claiming one slug: refused, naming both.
     by_slug: dict[str, ArticleSource] = {}
     for source in sources:
         if source.slug in by_slug:
@@ -139,19 +173,21 @@ def _check_against_database(sources, root) -> list[FileProblem]:
         else:
             by_slug[source.slug] = source
 
-    existing = {a.slug: a.source_path for a in db.session.execute(select(Article.slug, Article.source_path))}
+    # An article whose file moved inside the tree keeps its slug: an update.
+    # Refused only when the file the database names is still there and this
+    # import did not read it (a single file claiming another file's slug).
+    existing = {slug: stored for slug, stored in db.session.execute(select(Article.slug, Article.source_path)).all()}
     for source in by_slug.values():
         other = existing.get(source.slug)
-        if other and other != source.path and Path(other).exists() and not _will_be_removed(other, root, by_slug):
-            problems.append(FileProblem(source.path, "slug", f"{source.slug!r} is already used by {other}"))
+        if other and is_legacy_path(other):
+            other = legacy_relative_form(other)  # an older release's absolute path, named as today
+        if other and other != names[id(source)] and scope.still_claims(other):
+            problems.append(FileProblem(source.path, "slug", f"{source.slug!r} is already used by {other} (in {scope.tree}); import the whole folder if that file changed its slug"))
+
     return problems
 
 
-def _will_be_removed(other_path: str, root: Path, by_slug) -> bool:
-    return root.is_dir() and Path(other_path).is_relative_to(root) and other_path not in {s.path for s in by_slug.values()}
-
-
-def _write(sources: list[ArticleSource], categories: list[CategorySource], root: Path, people) -> ImportResult:
+def _write(sources: list[ArticleSource], categories: list[CategorySource], scope: Scope, names, people) -> ImportResult:
     result = ImportResult()
     category_by_name = _upsert_categories(categories)
     tag_cache = {tag.slug: tag for tag in db.session.scalars(select(Tag))}
@@ -160,7 +196,13 @@ def _write(sources: list[ArticleSource], categories: list[CategorySource], root:
 
     for source in sources:
         article = existing.get(source.slug)
-        if article is not None and article.content_hash == source.content_hash and article.source_path == source.path:
+        name = names[id(source)]
+        if article is not None and article.content_hash == source.content_hash and name in (
+            article.source_path, legacy_relative_form(article.source_path)
+        ):
+            # A path an older release wrote (absolute) that names this very
+            # file: stored in today's form, but nothing changed for readers.
+            article.source_path = name
             result.unchanged += 1
             continue
         is_new = article is None
@@ -187,22 +229,29 @@ def _write(sources: list[ArticleSource], categories: list[CategorySource], root:
         article.category = category_by_name[source.category]
         article.tags = [_tag_for(name, tag_cache) for name in dict.fromkeys(source.tags)]
         apply_lead_image(article, source.image)
-        article.source_path = source.path
+        article.source_path = name
         article.content_hash = source.content_hash
         article.imported_at = utcnow()
         write_trust(article, source.trust)
         db.session.flush()
         (result.added if is_new else result.updated).append(article.id)
 
-    if root.is_dir():
+    if scope.folder is not None:
         imported = {s.slug for s in sources}
         for slug, article in existing.items():
-            if slug not in imported and article.source_path and Path(article.source_path).is_relative_to(root):
+            if slug not in imported and article.source_path and _came_from(article.source_path, scope):
                 result.removed.append(article.id)
                 db.session.delete(article)
     db.session.flush()
     record_search_changes(result.added + result.updated, result.removed)
     return result
+
+
+def _came_from(stored: str, scope: Scope) -> bool:
+    """True when an article stored under this name belongs to the folder just imported."""
+    if is_legacy_path(stored):
+        return Path(stored).is_relative_to(scope.tree / (scope.folder or ""))
+    return scope.covers(stored)
 
 
 def _upsert_categories(categories: list[CategorySource]) -> dict[str, Category]:

@@ -6,12 +6,14 @@ knows how these rows look.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import delete, exists, or_, select, update
 
 from ..extensions import db
 from ..models import Article, ArticleCorrection, Author, SitePage, utcnow
 from .authors import AuthorSource
+from .identity import tree_relative
 from .pages import PageSource
 from .parse import ArticleReferences, ArticleSource, FileProblem
 from .render import render_markdown
@@ -129,6 +131,9 @@ def write_evidence(article: Article, evidence: StudyEvidence | None) -> None:
 
 def write_pages(pages: list[PageSource]) -> None:
     """Insert, update or remove site pages so the table matches the pages folder."""
+def write_pages(pages: list[PageSource], tree: Path) -> None:
+    """Insert, update or remove site pages so the table matches the pages
+    folder (paths stored relative to the content tree `tree`)."""
     existing = {page.slug: page for page in db.session.scalars(select(SitePage))}
     for source in pages:
         page = existing.pop(source.slug, None)
@@ -139,7 +144,7 @@ def write_pages(pages: list[PageSource]) -> None:
             db.session.add(page)
         page.title, page.summary, page.updated_at = source.title, source.summary, source.updated
         page.body_html = render_markdown(source.body)
-        page.source_path, page.content_hash = source.path, source.content_hash
+        page.source_path, page.content_hash = tree_relative(source.path, tree), source.content_hash
     for gone in existing.values():
         db.session.delete(gone)
     db.session.flush()

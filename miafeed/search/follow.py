@@ -36,6 +36,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, true
 
 from ..extensions import db
+from ..hosts import heartbeat
 from ..models import SearchChange, utcnow
 from . import indexing, store
 
@@ -123,6 +124,7 @@ def catch_up(wait: bool = True) -> FollowReport:
     index from the database first when the host has none)."""
     root = store.search_root()
     with follower_lock(root, wait):
+        heartbeat()  # the one process per host that follows also says which code the host runs
         position = read_position(root)
         if _needs_rebuild(root, position):
             return _rebuild_locked(root, procs=1)

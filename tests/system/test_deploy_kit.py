@@ -77,7 +77,8 @@ def test_every_service_runs_as_the_site_user_in_a_sandbox_writing_only_instance(
     directives = _directives(ROOT / "deploy" / "systemd" / unit)
     assert directives["User"] == ["miafeed"]
     assert directives["ProtectSystem"] == ["strict"]
-    assert directives["ReadWritePaths"] == ["/srv/miafeed/instance"]
+    # instance/, and the optional folders the documented options write (README, Deployment).
+    assert directives["ReadWritePaths"] == ["/srv/miafeed/instance -/var/lib/miafeed -/var/backups/miafeed"]
     for flag in ("NoNewPrivileges", "PrivateTmp", "ProtectHome", "PrivateDevices"):
         assert directives[flag] == ["yes"], flag
     assert directives["CapabilityBoundingSet"] == [""]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -174,3 +175,38 @@ def test_nginx_redirects_caches_public_pages_only_and_serves_hashed_static_files
     assert asset.getheader("Content-Encoding") == "gzip"
     assert asset.getheader("X-Cache-Status") is None  # nginx itself, not the app behind it
     assert body == (ROOT / "static" / "dist" / (css.removeprefix("/static/") + ".gz")).read_bytes()
+
+
+@pytest.fixture
+def content_with_picture(content):
+    """An article with a lead image, written before proxied_site imports the folder."""
+    from PIL import Image
+
+    (content.root / "images").mkdir()
+    picture = Image.new("RGB", (1600, 900), (40, 80, 160))
+    picture.paste((250, 220, 120), (800, 0, 1600, 450))
+    picture.save(content.root / "images" / "moon.png", "PNG")
+    content.write("moon", title="Moonlight and sleep", image="../images/moon.png", image_alt='"A crescent moon"')
+    return content
+
+
+@pytest.mark.slow
+def test_nginx_serves_lead_images_the_host_never_made_with_year_long_immutable_caching(content_with_picture, proxied_site, tmp_path):
+    _, https_port = proxied_site
+    _, page = _get(https_port, "/articles/moonlight-and-sleep")
+    names = sorted(set(re.findall(r"/images/([0-9a-f]{20}-(?:\d+\.(?:webp|jpg)|share\.jpg))", page.decode())))
+    assert len(names) == 7  # three widths in two formats, and the share crop
+    # This host's variants are gone (as on a host that never imported): the
+    # app makes them again from the database when nginx asks.
+    for made in (tmp_path / "instance" / "images").iterdir():
+        made.unlink()
+    for name in names:
+        first, body = _get(https_port, f"/images/{name}")
+        assert first.status == 200, name
+        assert first.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+        assert first.getheader("X-Cache-Status") == "MISS"
+        assert body[:3] in (b"RIF", b"\xff\xd8\xff")
+        second, again = _get(https_port, f"/images/{name}")
+        assert second.getheader("X-Cache-Status") == "HIT" and again == body
+    missing, _ = _get(https_port, "/images/0123456789abcdef0123-800.webp")
+    assert missing.status == 404

@@ -10,6 +10,10 @@ test-output/two-hosts.json.
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
+import sys
 import time
 from datetime import datetime, timezone
 from collections import Counter
@@ -20,7 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from database_support import database_uri_for
-from hosts_support import Host, running
+from hosts_support import ROOT, Host, running
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
@@ -104,3 +108,95 @@ def test_two_hosts_share_database_search_log_and_rate_limit(tmp_path, content, r
     OUTPUT.mkdir(exist_ok=True)
     (OUTPUT / "two-hosts.json").write_text(json.dumps(figures, indent=2) + "\n")
     print("\n" + json.dumps(figures, indent=2))
+
+
+def previous_release(into: Path) -> Path:
+    """The code as it was before the newest migration was added: `git
+    archive` of the parent of the commit that added it, with its static
+    files built. Skips when this is not a git checkout, or the newest
+    migration is not committed yet."""
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, timeout=60)
+
+    if shutil.which("git") is None or git("rev-parse", "--git-dir").returncode != 0:
+        pytest.skip("not a git checkout: there is no previous commit to run")
+    newest = sorted((ROOT / "miafeed" / "migrations" / "versions").glob("0*.py"))[-1].relative_to(ROOT)
+    added = git("log", "--diff-filter=A", "--format=%H", "-1", "--", str(newest)).stdout.decode().strip()
+    if not added:
+        pytest.skip(f"{newest} is not committed yet")
+    archive = git("archive", "--format=tar", f"{added}^")
+    if archive.returncode != 0:  # a shallow clone has no parent to archive
+        pytest.skip(f"cannot archive the commit before {added[:12]}: {archive.stderr.decode().strip()}")
+    into.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True, timeout=60)
+    shutil.copytree(ROOT / "static" / "vendor", into / "static" / "vendor")  # htmx, fetched by npm at set-up
+    subprocess.run([sys.executable, "-m", "miafeed.assets", "static"], cwd=into, check=True, capture_output=True,
+                   env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(into)}, timeout=120)
+    return into
+
+
+def _write_picture(path: Path) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    picture = Image.new("RGB", (1600, 900), (40, 80, 160))
+    picture.paste((250, 220, 120), (800, 0, 1600, 450))
+    picture.save(path, "PNG")
+
+
+def test_a_host_on_the_previous_release_keeps_serving_after_this_releases_migration(tmp_path, content):
+    """The rolling deploy's first step: the new release's migrations run while
+    every host still runs the old code. The old host keeps serving and
+    importing; then a new host, started from an empty instance folder,
+    serves everything, images included."""
+    old_code = previous_release(tmp_path / "previous-release")
+    database = database_uri_for(tmp_path / "shared", empty=True)
+    settings = {"SQLALCHEMY_DATABASE_URI": database, "MAIL_BACKGROUND_DELIVERY": "false"}
+    old = Host("old", tmp_path / "host-old", settings, root=old_code)
+    new = Host("new", tmp_path / "host-new", settings)
+
+    old.flask("db", "upgrade", "heads")
+    _write_picture(content.root / "images" / "moon.png")
+    content.write("moon", slug="moonlight", title="Moonlight and sleep", image="../images/moon.png",
+                  image_alt='"A crescent moon"', body="Moonlit rooms delayed sleep onset.")
+    old.flask("content", "import", str(content.root))
+
+    logs = OUTPUT / "rolling-deploy"
+    with running(old, log_dir=logs):
+        assert _wait_for(lambda: old.get("/healthz")[0] == 200, 30), old.get("/healthz")
+        assert "version" not in json.loads(old.get("/healthz")[1])  # it really is the old code
+
+        new.flask("db", "upgrade", "heads")  # this release's migration, under the running old host
+
+        assert "Moonlight and sleep" in old.get("/")[1]
+        assert old.get("/articles/moonlight")[0] == 200
+        assert _wait_for(lambda: "Moonlight and sleep" in old.get("/search?q=moonlit")[1], 30)
+        assert old.get("/healthz")[0] == 200
+        # The old code still imports into the migrated database.
+        content.write("naps", slug="naps", title="Afternoon naps and memory", body="A nap after learning helps recall.")
+        old.flask("content", "import", str(content.root))
+        assert _wait_for(lambda: "Afternoon naps and memory" in old.get("/search?q=recall")[1], 30)
+
+        # The new release's first import, from its own copy of the same tree:
+        # nothing changed, and the pictures' originals are now in the database.
+        own_copy = tmp_path / "host-new-checkout" / "content"
+        shutil.copytree(content.root, own_copy)
+        result = new.flask("content", "import", str(own_copy))
+        assert "0 added, 0 updated, 0 removed, 2 unchanged" in result.stdout, result.stdout
+
+        with running(new, log_dir=logs):
+            assert _wait_for(lambda: new.get("/healthz")[0] == 200, 30), new.get("/healthz")
+            version = json.loads(new.get("/healthz")[1])["version"]
+            # The new host's follower has said which code it runs; the old code says nothing.
+            heard = re.compile(rf"^  \S+\s+{re.escape(version)}\s+\d+ s ago$", re.M)
+            assert _wait_for(lambda: heard.search(new.flask("stats").stdout), 30, step=1)
+            page = new.get("/articles/moonlight")[1]
+            names = sorted(set(re.findall(r"/images/([0-9a-f]{20}-[a-z0-9]+\.(?:webp|jpg))", page)))
+            assert len(names) == 7
+            # The import made them here; a host that did not run it has none.
+            shutil.rmtree(new.instance / "images")
+            for name in names:
+                assert new.status(f"/images/{name}") == 200, name
+            assert "Afternoon naps and memory" in new.get("/search?q=recall")[1]
+            # ...and the old host still serves beside it.
+            assert old.get("/articles/naps")[0] == 200
