@@ -120,5 +120,7 @@ def test_hup_under_keep_alive_load_drops_no_request(tmp_path, content):
     # gunicorn stops the old worker the moment it forks the new one, whose
     # app takes seconds to build: the old one served meanwhile.
     assert "keeps serving until the new workers are ready" in log
-    # The control socket is announced by the master once, not at every worker's boot.
-    assert log.count("Control socket listening") <= 1
+    # The control socket is announced by the master once, not at every
+    # worker's boot (there is none when its path is too long for a socket).
+    socket_path_fits = len(str(tmp_path / "instance" / "gunicorn.ctl").encode()) <= 107
+    assert log.count("Control socket listening") == (1 if socket_path_fits else 0)
