@@ -17,8 +17,7 @@ is needed.
 """
 from __future__ import annotations
 
-import multiprocessing
-import os
+import mmap
 
 # Ages (gunicorn numbers each worker it spawns) are remembered modulo this
 # many slots: far more than the workers booting at one time.
@@ -29,18 +28,19 @@ class BootRecord:
     """The newest worker age spawned, and per age whether it began serving."""
 
     def __init__(self):
-        # RawArray: plain shared memory, inherited across fork.
-        self._spawned = multiprocessing.RawValue("q", 0)
-        self._ready = multiprocessing.RawArray("q", SLOTS)
-        self.master_pid = os.getpid()
+        # An anonymous shared mapping: no file anywhere (systemd's sandbox
+        # leaves few writable places), inherited by every fork. Slot 0 holds
+        # the newest age spawned, slot 1 + age % SLOTS that age once ready.
+        self._memory = mmap.mmap(-1, 8 * (SLOTS + 1))
+        self._slots = memoryview(self._memory).cast("q")
 
     def spawned(self, age: int) -> None:
         """In the master, just before forking the worker of this age."""
-        self._spawned.value = max(self._spawned.value, age)
+        self._slots[0] = max(self._slots[0], age)
 
     def ready(self, age: int) -> None:
         """In a worker whose app is built, as it starts accepting."""
-        self._ready[age % SLOTS] = age
+        self._slots[1 + age % SLOTS] = age
 
     def replacements_ready(self, age: int) -> bool:
         """Whether every worker spawned after the one of this age is serving.
@@ -48,8 +48,8 @@ class BootRecord:
         A worker that died while booting never becomes ready; the caller
         waits a bounded time for that reason.
         """
-        newest = self._spawned.value
-        return all(self._ready[other % SLOTS] == other for other in range(max(age + 1, newest - SLOTS + 1), newest + 1))
+        newest = self._slots[0]
+        return all(self._slots[1 + other % SLOTS] == other for other in range(max(age + 1, newest - SLOTS + 1), newest + 1))
 
 
 _record: BootRecord | None = None
