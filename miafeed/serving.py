@@ -92,7 +92,10 @@ class HeaderCompleteThreadWorker(ThreadWorker):
         super().handle_exit(sig, frame)
 
     def handle(self, conn):
-        if self.cfg.is_ssl or conn.is_http2 or _has_buffered_bytes(conn):
+        # A stopping worker no longer puts deferred connections back in its
+        # loop: gthread would close a new one that is still sending its
+        # headers, unanswered. Its thread reads them instead, as gunicorn does.
+        if self.cfg.is_ssl or conn.is_http2 or _has_buffered_bytes(conn) or not self.alive:
             return super().handle(conn)
         try:
             peeked = conn.sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
