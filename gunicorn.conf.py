@@ -40,8 +40,9 @@ keepalive = 5
 preload_app = False
 accesslog = "-"
 errorlog = "-"
-# Confirmation, preference and unsubscribe tokens never reach the log.
-logger_class = "miafeed.access_log.TokenScrubbingLogger"
+# Confirmation, preference and unsubscribe tokens never reach the log, and
+# the control socket's address is logged once, not at every worker's boot.
+logger_class = "miafeed.server_log.SiteLogger"
 timeout = 30
 graceful_timeout = 20
 # Smaller than gunicorn's defaults: no page of ours needs a long request
@@ -59,6 +60,9 @@ limit_request_line = 8190
 # flight and give back the rest; under graceful_timeout, after which the
 # master kills the worker.
 MAIL_STOP_SECONDS = 10
+# The same for the search follower's current pass (a rebuild can take longer:
+# then the process ends under it and Whoosh's lock goes with the process).
+FOLLOWER_STOP_SECONDS = 5
 
 
 def post_worker_init(worker):
@@ -89,8 +93,11 @@ def worker_int(worker):
 
 def worker_exit(server, worker):
     """The worker is leaving (reload with HUP, stop, max requests): the mail
-    thread finishes the mail in flight and gives back the rest of its claim."""
+    thread finishes the mail in flight and gives back the rest of its claim,
+    and the search follower ends after its current pass (not cut off in the
+    middle of writing the index)."""
     _stop_mail_delivery(worker)
+    _stop_search_follower(worker)
 
 
 def _start_search_follower(worker):
@@ -101,7 +108,14 @@ def _start_search_follower(worker):
     """
     from miafeed.search.follow import start_background_follower
 
-    start_background_follower(worker.wsgi)
+    worker.miafeed_search_follower = start_background_follower(worker.wsgi)
+
+
+def _stop_search_follower(worker):
+    follower = getattr(worker, "miafeed_search_follower", None)
+    if follower is not None:
+        worker.miafeed_search_follower = None
+        follower.stop(timeout=FOLLOWER_STOP_SECONDS)
 
 # --- Address, settings check and runtime files (see miafeed/master_hooks.py) ---
 from miafeed import master_hooks  # noqa: E402  (imports no app: nothing shared across the fork)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-import weakref
+import threading
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -95,21 +95,29 @@ def make_parser(schema):
     return qparser.QueryParser(SEARCH_FIELD, schema, plugins=[qparser.PhrasePlugin()], group=qparser.AndGroup)
 
 
-_parsers: dict[int, object] = {}
+# Everything made from a searcher is kept per thread, beside the searcher
+# itself (search/searcher.py), and dropped with it when the index changes.
+# Whoosh objects are plain Python with caches of their own (the schema's
+# StemFilter keeps one) and were never meant to be shared between threads;
+# the process-wide dict this replaces also kept one parser, with its schema
+# and stem cache, for every index any thread ever opened.
+_per_thread = threading.local()
+
+
+def _memo(searcher) -> dict:
+    """This thread's cache for `searcher`: its parser, category sets, future-dated docs."""
+    memo = getattr(_per_thread, "memo", None)
+    if memo is None or memo["searcher"] is not searcher:
+        memo = _per_thread.memo = {"searcher": searcher}
+    return memo
 
 
 def _parser_for(searcher):
-    key = id(searcher.schema)
-    parser = _parsers.get(key)
+    memo = _memo(searcher)
+    parser = memo.get("parser")
     if parser is None:
-        parser = _parsers[key] = make_parser(searcher.schema)
+        parser = memo["parser"] = make_parser(searcher.schema)
     return parser
-
-
-# Per-searcher caches, dropped with the searcher when the index changes.
-# Future-dated articles: {searcher: (docnums, earliest date)}.
-_future_docs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_category_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _not_yet_published(searcher):
@@ -122,13 +130,14 @@ def _not_yet_published(searcher):
     per searcher and again only when the earliest of those dates has passed.
     """
     now = utcnow()
-    cached = _future_docs.get(searcher)
+    memo = _memo(searcher)
+    cached = memo.get("future_docs")
     if cached is not None and (cached[1] is None or cached[1] > now):
         return cached[0]
     # A plain set: Whoosh accepts set or DocIdSet masks, not frozenset.
     docnums = set(searcher.docs_for_query(query.DateRange("published", now, None, startexcl=True)))
     earliest = min((searcher.stored_fields(d)["published"] for d in docnums), default=None)
-    _future_docs[searcher] = (docnums, earliest)
+    memo["future_docs"] = (docnums, earliest)
     return docnums
 
 
@@ -239,13 +248,14 @@ def _phrases_as_words(q):
 
 def _category_docs(searcher) -> dict[str, set]:
     """{category slug: docnums} for this searcher, worked out once per searcher."""
-    cached = _category_cache.get(searcher)
+    memo = _memo(searcher)
+    cached = memo.get("category_docs")
     if cached is None:
         cached = {}
         for slug in searcher.lexicon("category"):
             slug = slug.decode() if isinstance(slug, bytes) else slug
             cached[slug] = set(searcher.docs_for_query(query.Term("category", slug)))
-        _category_cache[searcher] = cached
+        memo["category_docs"] = cached
     return cached
 
 

@@ -1,5 +1,6 @@
 """deploy/nginx/miafeed.conf in front of a real gunicorn: the HTTPS redirect,
-the micro-cache (public pages only) and the hashed static files.
+the micro-cache (public pages only), the hashed static files, and an access
+log without mail-link tokens.
 
 nginx runs from a temporary prefix with a self-signed certificate, on free
 loopback ports; the system's nginx configuration is not touched.
@@ -54,6 +55,7 @@ def _site_file(tmp: Path, http_port: int, https_port: int, app_port: int) -> str
         "/etc/letsencrypt/live/example.org": str(tmp / "tls"),
         "/var/www/letsencrypt": str(tmp / "acme"),
         "/srv/miafeed": str(ROOT),
+        "/var/log/nginx/miafeed.access.log": str(tmp / "logs" / "access.log"),
     }
     for old, new in replacements.items():
         assert old in text, old
@@ -210,3 +212,31 @@ def test_nginx_serves_lead_images_the_host_never_made_with_year_long_immutable_c
         assert second.getheader("X-Cache-Status") == "HIT" and again == body
     missing, _ = _get(https_port, "/images/0123456789abcdef0123-800.webp")
     assert missing.status == 404
+
+
+TOKEN = "WyI0MiJd.aZsEcReTtOkEn.Q1w2e3R4"
+
+
+@pytest.mark.slow
+def test_nginx_access_log_names_mail_link_paths_without_their_tokens(proxied_site, tmp_path):
+    http_port, https_port = proxied_site
+    log = tmp_path / "nginx" / "logs" / "access.log"
+    # A reader opens each kind of link (the plain-HTTP one is redirected),
+    # and the link page's button posts back with the link as its Referer.
+    for kind in ("confirm", "preferences", "unsubscribe"):
+        response, _ = _get(https_port, f"/newsletter/{kind}/{TOKEN}?from=mail")
+        assert response.status in (200, 400)
+    _get(http_port, f"/newsletter/unsubscribe/{TOKEN}", tls=False)
+    _get(https_port, "/category/sleep", headers={"Referer": f"https://example.org/newsletter/preferences/{TOKEN}"})
+
+    deadline = time.monotonic() + 10
+    while log.read_text().count("\n") < 5 and time.monotonic() < deadline:
+        time.sleep(0.1)  # nginx writes each line once the response is sent
+    written = log.read_text()
+    assert written.count("\n") == 5, written
+    assert "aZsEcReT" not in written
+    for kind in ("confirm", "preferences", "unsubscribe"):
+        assert f"GET /newsletter/{kind}/[token]?from=mail HTTP/1.1" in written
+    assert "GET /newsletter/unsubscribe/[token] HTTP/1.1\" 301" in written
+    assert '"GET /category/sleep HTTP/1.1" 200' in written
+    assert '"https://example.org/newsletter/preferences/[token]"' in written
