@@ -22,6 +22,7 @@ from .pages import PageSource, load_pages, pages_folder_for
 from .parse import ArticleSource, FileProblem, parse_article_file
 from .render import count_words, html_to_text, reading_minutes, render_markdown
 from .images import apply_lead_image, ensure_variants, lead_image_folder
+from . import version as content_version
 from .signals import content_changed
 from .slugs import slugify
 from .trust_import import check_people, prune_authors, resolve_people, write_authors, write_pages, write_trust
@@ -117,6 +118,9 @@ def import_content(path: str | Path) -> ImportResult:
             write_pages(pages)
         result = _write(sources, categories, root, people)
         prune_authors(authors)
+    # Committed: every kept page of this host stops matching (pages and
+    # authors may have changed even when no article did).
+    content_version.bump()
     if result.changed:
         content_changed.send(current_app._get_current_object(), changes=result)
     return result
