@@ -153,3 +153,52 @@ def test_a_client_sent_script_name_neither_fails_nor_reaches_other_readers(app, 
             assert plain.status_code == expected[page].status_code
             if page != "/healthz":  # its body carries the index lag, which moves
                 assert plain.data == expected[page].data, f"{page} after SCRIPT_NAME {prefix!r}"
+
+
+def test_a_page_that_does_not_page_ignores_page_in_its_bytes_and_its_canonical(app, published):
+    # ?page= is declared by the listings only; an article read with it must
+    # not keep a canonical link to "?page=2" for the next reader.
+    first = app.test_client().get("/articles/sleep-and-stress?page=2").get_data(as_text=True)
+    plain = app.test_client().get("/articles/sleep-and-stress").get_data(as_text=True)
+    assert 'rel="canonical" href="http://localhost/articles/sleep-and-stress"' in plain
+    assert "page=2" not in first and first == plain
+
+
+def test_a_new_shared_page_needs_only_its_decorator(app, published):
+    from flask import request
+
+    from miafeed.shared_page import shared_page
+
+    renders = []
+
+    @app.get("/colours")
+    @shared_page("colour")
+    def colours():
+        renders.append(request.args.get("colour"))
+        return f"<p>{request.args.get('colour', 'none')} " + "x" * 600 + "</p>"
+
+    @app.get("/not-shared")
+    def not_shared():
+        renders.append("not shared")
+        return "<p>hello</p>"
+
+    client = app.test_client()
+    assert client.get("/colours?colour=red&utm_source=a").data.startswith(b"<p>red ")
+    assert client.get("/colours?colour=red&utm_source=b").data.startswith(b"<p>red ")
+    assert client.get("/colours?colour=blue").data.startswith(b"<p>blue ")
+    gzipped = client.get("/colours?colour=blue", headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(gzipped.data).startswith(b"<p>blue ")
+    client.get("/not-shared")
+    client.get("/not-shared")
+    assert renders == ["red", "blue", "blue", "not shared", "not shared"]
+
+
+def test_every_change_of_the_content_version_is_a_new_version(app):
+    from miafeed.content import version
+
+    seen = {version.current(app)}
+    for _ in range(5):  # faster than a file system's clock tick
+        with app.app_context():
+            version.bump()
+        seen.add(version.current(app))
+    assert len(seen) == 6

@@ -10,8 +10,8 @@ reaches back up to a reader of the version: they ask here, and it imports
 none of them.
 
 The version is the identity of one file in the instance folder (its
-modification time and inode: `bump()` replaces it, so every bump gives a new
-inode even within one clock tick), plus the time the next scheduled article
+modification time, which `bump()` moves forward by at least a nanosecond
+even within one tick of the file system's clock, and its inode), plus the time the next scheduled article
 becomes visible, so a scheduled article shows on its own when its time
 comes. A stat per request is what it costs; the database is read only when
 that file changed or the scheduled time passed.
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -40,9 +41,18 @@ def bump(app: Flask | None = None) -> None:
     pages and results stop matching at once."""
     app = app or current_app._get_current_object()
     folder = Path(app.instance_path)
+    path = folder / VERSION_FILE
     temporary = folder / f".{VERSION_FILE}.{os.getpid()}.{threading.get_ident()}"
     temporary.write_text(f"{utcnow().isoformat()} {os.getpid()}\n")
-    os.replace(temporary, folder / VERSION_FILE)
+    # File times move in clock ticks of a few milliseconds: set one past the
+    # last version's, so two bumps in one tick are still two versions.
+    try:
+        previous = os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        previous = 0
+    stamp = max(time.time_ns(), previous + 1)
+    os.utime(temporary, ns=(stamp, stamp))
+    os.replace(temporary, path)
 
 
 def current(app: Flask) -> str:
