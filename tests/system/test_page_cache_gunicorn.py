@@ -1,6 +1,7 @@
 """The page cache behind the real gunicorn: what a client sends in headers
 cannot change what the next reader gets, and never makes a 500.
 
+The last test goes through deploy/nginx/miafeed.conf's micro-cache too.
 gunicorn turns a `SCRIPT_NAME` request header from an address in
 forwarded_allow_ips (loopback by default) into the app's prefix; a client
 on the same host, or one whose proxy passes the header on, could set it.
@@ -18,6 +19,8 @@ import brotli
 import pytest
 
 from gunicorn_support import ROOT, running_gunicorn
+from test_deploy_nginx_live import _get as nginx_get
+from test_deploy_nginx_live import proxied_site  # noqa: F401  (a fixture: the shipped nginx before gunicorn)
 
 FLASK = [str(Path(sys.executable).parent / "flask"), "--app", "wsgi"]
 
@@ -77,3 +80,16 @@ def test_odd_accept_encodings_leave_plain_clients_their_coding(site, odd):
             status, headers, body = fetch(site, page, **({"Accept_Encoding": accept} if accept else {}))
             assert headers.get("Content-Encoding") == coding, f"{page} after {odd!r}: {accept!r} got {headers.get('Content-Encoding')}"
             assert decoded(headers, body).lstrip().startswith((b"<!doctype", b"<?xml"))
+
+
+def test_through_the_shipped_nginx_a_refused_coding_reaches_no_plain_client(proxied_site):
+    _, https_port = proxied_site
+    page = "/articles/sleep-and-mood"
+    for n in range(6):
+        response, _ = nginx_get(https_port, f"{page}?utm_source={n}", headers={"Accept-Encoding": "br;q=0"})
+        assert response.status == 200 and response.getheader("Content-Encoding") is None
+    for accept, coding in ((None, None), ("identity", None), ("gzip", "gzip"), ("gzip, deflate", "gzip")):
+        for _ in range(2):  # the second from nginx's cache, if it kept one
+            response, body = nginx_get(https_port, page, headers={"Accept-Encoding": accept} if accept else {})
+            assert response.getheader("Content-Encoding") == coding, f"{accept!r} got {response.getheader('Content-Encoding')}"
+            assert decoded({"Content-Encoding": coding or "identity"}, body).startswith(b"<!doctype")
