@@ -7,10 +7,8 @@ from flask import Response, abort, jsonify, make_response, render_template, requ
 from sqlalchemy import text
 
 from .extensions import db
-from .htmx import wants_fragment
+from .htmx import wants_fragment  # noqa: F401  (re-exported: views import it from here)
 from .security import HSTS_ONE_YEAR, security_headers
-
-__all__ = ["wants_fragment"]  # re-exported: views import it from here
 
 
 def render_page_or_fragment(page_template: str, fragment_template: str, status: int = 200, **context) -> Response:
