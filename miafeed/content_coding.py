@@ -54,7 +54,7 @@ def _weights(header: str) -> dict[str, float]:
     return weights
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)  # at most ~1 MB even for 8 KB headers
 def negotiate(accept_encoding: str | None) -> str:
     """The coding ("br", "gzip" or "identity") for a request's Accept-Encoding.
 
