@@ -117,17 +117,17 @@ class PageCache:
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not self.app.config["PAGE_CACHE_ENABLED"]:
             return self.wsgi_app(environ, start_response)
-        page = self.routes.lookup(environ.get("PATH_INFO", ""))
-        if page is None:
-            return self.wsgi_app(environ, start_response)
         try:
-            key = self.key(environ, page)
-            entry = self.backend.get(key)
+            page = self.routes.lookup(environ.get("PATH_INFO", ""))
+            key = self.key(environ, page) if page is not None else None
+            entry = self.backend.get(key) if key is not None else None
         except Exception:
             # The key reads the database (the next scheduled article) and the
             # backend may be Redis: when either is down the cache steps aside,
             # so the pages and error pages still answer as they would.
             self.app.logger.exception("Page cache unavailable; serving without it")
+            return self.wsgi_app(environ, start_response)
+        if key is None:  # not a shared page
             return self.wsgi_app(environ, start_response)
         if entry is not None:
             return self._answer(entry, environ, start_response)
