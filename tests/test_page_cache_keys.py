@@ -202,3 +202,16 @@ def test_every_change_of_the_content_version_is_a_new_version(app):
             version.bump()
         seen.add(version.current(app))
     assert len(seen) == 6
+
+
+def test_the_cache_steps_aside_when_its_storage_fails(app, published, monkeypatch):
+    from miafeed import page_cache
+
+    def unreachable(key):
+        raise ConnectionError("the shared cache is down")
+
+    monkeypatch.setattr(app.extensions["cache"][page_cache.cache], "get", unreachable)
+    for _ in range(2):
+        answer = app.test_client().get("/articles/sleep-and-stress", headers={"Accept-Encoding": "gzip"})
+        assert answer.status_code == 200 and b"Sleep and stress" in gzip.decompress(answer.data)
+    assert app.test_client().get("/healthz").status_code in (200, 503)
