@@ -53,6 +53,12 @@ limit_request_fields = 50
 limit_request_field_size = 8190
 # Behind a proxy, trust X-Forwarded-* only from it (see docs/deployment.md).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# ...but never SCRIPT_NAME or PATH_INFO from a request header (gunicorn's
+# default takes them from those addresses): the site is not mounted under a
+# prefix, a header-made one put foreign links into pages, and a path outside
+# it made gunicorn answer 500. A prefix, if ever needed, is the SCRIPT_NAME
+# environment variable of the gunicorn process.
+forwarder_headers = ""
 # gunicorn's most (default 4094): a long search then reaches the app, which cuts it with a note.
 limit_request_line = 8190
 

@@ -2,7 +2,7 @@
 
     make bench-http                     # or: .venv/bin/python bench/http_bench.py --rounds 3 --duration 3
 
-Starts, on loopback ports 8201-8203, three gunicorns with the site's own
+Starts, on three free loopback ports (or `--base-port N`: N, N+1, N+2), three gunicorns with the site's own
 gunicorn.conf.py settings: the site with its page cache on, the site with it
 off, and a hello-world Flask app (bench/hello_app.py, same settings minus the
 site's hooks). Then wrk (Debian's package) loads them in interleaved rounds:
@@ -22,6 +22,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -34,10 +35,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PORTS = {"hello": 8203, "cache on": 8201, "cache off": 8202}
+# Filled in by main(): the machine is shared, so fixed ports may be taken.
+PORTS: dict[str, int] = {}
 BROWSER = {"Accept-Encoding": "br, gzip"}
 SEARCH_WORDS = ["sleep", "stress", "pain", "coffee", "walking", "anxiety", "diet", "heart", "memory", "mindfulness",
                 "exercise", "insomnia", "blood pressure", "\"chronic pain\"", "meditation", "nap"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def choose_ports(base: int | None) -> dict[str, int]:
+    names = ("cache on", "cache off", "hello")
+    if base:
+        return {name: base + offset for offset, name in enumerate(names)}
+    return {name: free_port() for name in names}
 
 
 def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 60) -> None:
@@ -189,7 +204,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=10)
+    parser.add_argument("--base-port", type=int, default=None, help="use N, N+1, N+2 instead of free ports")
     args = parser.parse_args()
+    PORTS.update(choose_ports(args.base_port))
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
 

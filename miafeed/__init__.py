@@ -32,7 +32,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
 
-    from . import assets, caching, database, metadata, ratelimit_storage, security, web
+    from . import assets, caching, database, metadata, page_cache, ratelimit_storage, security, web
     from .articles import bp as articles_bp
     from .content import cli as content_cli
     from .feeds import bp as feeds_bp
@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     metadata.init_app(app)
     security.init_app(app)
     caching.init_app(app)
+    page_cache.init_app(app)
     assets.init_app(app)
     content_cli.init_app(app)
     app.register_blueprint(articles_bp)
@@ -56,7 +57,30 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     backup.init_app(app)
     stats.init_app(app)
     hosts.init_app(app)
+    _assemble_wsgi_stack(app)
     return app
+
+
+def _assemble_wsgi_stack(app: Flask) -> None:
+    """The layers a request passes through before Flask, built in one place.
+
+    From the outside in:
+    1. WhiteNoise (assets.py) answers /static/ from files, before anything else;
+    2. the page cache (page_cache.py) answers a kept shared page before
+       Flask does any work, and keeps what Flask renders for shared pages;
+    3. ProxyFix (web.py), when PROXY_HOPS is set, turns X-Forwarded-For and
+       -Proto into the reader's address and scheme for the rate limiter and
+       the views; nothing outside it needs them;
+    4. Flask.
+    Each module only builds its layer; the order is decided here.
+    """
+    from . import assets, page_cache, web
+
+    stack = app.wsgi_app
+    stack = web.trust_proxies(app, stack)
+    stack = page_cache.wrap(app, stack)
+    stack = assets.wrap(app, stack)
+    app.wsgi_app = stack
 
 
 def _load_config(app: Flask, test_config: dict | None) -> None:

@@ -94,8 +94,8 @@ def init_app(app: Flask) -> None:
             headers[name] = value
 
     # allow_all_origins=False: nothing here is meant for other sites' scripts.
-    app.wsgi_app = WhiteNoise(
-        app.wsgi_app,
+    app.extensions["miafeed_static_files"] = lambda wsgi_app: WhiteNoise(
+        wsgi_app,
         root=str(static_root / DIST),
         prefix=static_prefix,
         max_age=60,
@@ -103,6 +103,13 @@ def init_app(app: Flask) -> None:
         add_headers_function=add_headers,
         immutable_file_test=is_hashed,
     )
+
+
+def wrap(app: Flask, wsgi_app):
+    """`wsgi_app` behind WhiteNoise serving static/dist/ (create_app places it
+    in the stack), or `wsgi_app` itself when there are no hashed files."""
+    serve_static = app.extensions.get("miafeed_static_files")
+    return serve_static(wsgi_app) if serve_static else wsgi_app
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from flask import Flask, current_app, request, url_for
 
 from .content.trust import PUBLICATION_TYPES, STUDY_TYPES, doi_url
 from .models import Article
+from .shared_page import shared_page_of
 from .web import parse_page_number
 
 
@@ -19,15 +20,19 @@ def absolute_url(endpoint: str, **values) -> str:
 
 
 def canonical_url() -> str | None:
-    """This page's public address: its route and path values, plus ?page=N past the first page.
+    """This page's public address: its route and path values, plus ?page=N past
+    the first page of a view that pages (declares `page` with @shared_page).
 
-    Other query arguments (tracking tags, stray parameters) are dropped, so
-    every variant of a page points at one URL. None for error pages.
+    Other query arguments (tracking tags, stray parameters, ?page= on a page
+    that has no pages) are dropped, so every variant of a page points at one
+    URL, and the page's bytes depend only on the arguments it declares (the
+    page cache keys by nothing else). None for error pages.
     """
     if request.endpoint is None or request.url_rule is None:
         return None
     values = dict(request.view_args or {})
-    page = parse_page_number(request.args.get("page", ""))
+    declared = shared_page_of(current_app.view_functions.get(request.endpoint))
+    page = parse_page_number(request.args.get("page", "")) if declared and "page" in declared.args else None
     if page is not None and page > 1:
         values["page"] = page
     return absolute_url(request.endpoint, **values)

@@ -5,17 +5,15 @@ are derived from it and can be rebuilt.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .clock import utcnow  # noqa: F401  (re-exported: many modules import it from here)
 from .extensions import db
 
 
-def utcnow() -> datetime:
-    """The current time as a naive UTC datetime, the form every column stores."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 article_tags = Table(

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, make_response, render_template, request
 from flask.sessions import SecureCookieSession, SessionInterface
 
+from .htmx import wants_fragment
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -218,8 +220,6 @@ def _init_cross_origin_guard(app: Flask) -> None:
 
 
 def _refusal_response():
-    from .web import wants_fragment
-
     site_url = current_app.config.get("SITE_URL") or "/"
     # A fragment for htmx (base.html's htmx-config tells htmx to swap a 403
     # into the form's place), a whole page for a plain form post.

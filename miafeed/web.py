@@ -7,21 +7,9 @@ from flask import Response, abort, jsonify, make_response, render_template, requ
 from sqlalchemy import text
 
 from .extensions import db
+from .htmx import wants_fragment  # noqa: F401  (re-exported: views import it from here)
+from .security import HSTS_ONE_YEAR, security_headers
 from .version import code_version
-
-
-def wants_fragment() -> bool:
-    """True for an htmx request that swaps part of the page.
-
-    A boosted navigation or a history restore needs the whole page, so they
-    get it even though htmx sent them.
-    """
-    headers = request.headers
-    return (
-        headers.get("HX-Request") == "true"
-        and headers.get("HX-Boosted") != "true"
-        and headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def render_page_or_fragment(page_template: str, fragment_template: str, status: int = 200, **context) -> Response:
@@ -56,6 +44,21 @@ def page_number() -> int:
     return number
 
 
+def trust_proxies(app, wsgi_app):
+    """`wsgi_app` behind ProxyFix when PROXY_HOPS is set (create_app places it
+    in the stack).
+
+    X-Forwarded-For/-Proto are trusted from exactly this many proxies, so the
+    rate limiter sees the reader's address and not the proxy's.
+    """
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if not hops:
+        return wsgi_app
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    return ProxyFix(wsgi_app, x_for=hops, x_proto=hops)
+
+
 def format_date(value: datetime) -> str:
     return f"{value:%B} {value.day}, {value.year}"
 
@@ -64,13 +67,6 @@ def init_app(app) -> None:
     from . import access_log
 
     access_log.init_app(app)
-    hops = int(app.config.get("PROXY_HOPS") or 0)
-    if hops:
-        # Trust X-Forwarded-For/-Proto from exactly this many proxies, so the
-        # rate limiter sees the reader's address and not the proxy's.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.jinja_env.filters["long_date"] = format_date
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
 
@@ -156,8 +152,6 @@ def server_error_response(app) -> Response:
     headers are set here as well as by the after_request hook, because Flask
     stops running after_request hooks at the first one that fails.
     """
-    from .security import HSTS_ONE_YEAR, security_headers
-
     try:
         db.session.rollback()
     except Exception:  # a dead connection: the page does not need it

@@ -137,6 +137,7 @@ def test_hashed_static_files_are_immutable_and_compressed(tmp_path, built_static
     app.static_folder = str(root)
     app.config["STATIC_HASHED_URLS"] = True
     assets.init_app(app)
+    app.wsgi_app = assets.wrap(app, app.wsgi_app)  # the outermost layer, as create_app places it
     with app.test_request_context():
         from flask import url_for
 

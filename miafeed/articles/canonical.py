@@ -7,7 +7,7 @@ engines merge the two addresses, instead of a generic 404.
 """
 from flask import redirect, request, url_for
 
-from . import bp
+from .blueprint import bp
 
 
 @bp.get("/articles/<slug>/")

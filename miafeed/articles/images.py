@@ -16,7 +16,7 @@ import re
 from flask import abort, current_app, send_from_directory, url_for
 
 from ..content.images import WIDTHS, ensure_variants_from_database, lead_image_folder, share_name, variant_name
-from . import bp
+from .blueprint import bp
 
 ONE_YEAR = 31_536_000
 VARIANT_NAME = re.compile(r"^[0-9a-f]{20}-(?:\d{3,4}\.(?:webp|jpg)|share\.jpg)$")

@@ -11,8 +11,9 @@ from flask import abort, request
 from ..extensions import db
 from ..models import Article, visible_articles
 from ..search.related import picks_for
+from ..shared_page import shared_page
 from ..web import render_page_or_fragment, wants_fragment
-from . import bp
+from .blueprint import bp
 
 # Short enough that an edit shows within minutes, long enough that a reader
 # paging through articles never asks twice.
@@ -40,6 +41,7 @@ def whole_sentences(text: str, limit: int = 160) -> str:
 
 
 @bp.get("/articles/<slug>/related")
+@shared_page()
 def related(slug: str):
     """The related picks of one article: fragment for htmx, page otherwise."""
     article = db.session.scalar(visible_articles().where(Article.slug == slug))

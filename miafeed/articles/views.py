@@ -5,8 +5,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Article, Category, Tag, article_tags, visible_articles
+from ..shared_page import shared_page
 from ..web import page_number
-from . import bp
+from .blueprint import bp
 from .listing import paginate
 
 
@@ -15,12 +16,14 @@ def _per_page() -> int:
 
 
 @bp.get("/")
+@shared_page("page")
 def home():
     listing = paginate(visible_articles(), page_number(), _per_page())
     return render_template("articles/home.html", listing=listing)
 
 
 @bp.get("/articles/<slug>")
+@shared_page()
 def article(slug: str):
     # The page shows the byline, the reviewer and any corrections: load them with the article.
     trust = (joinedload(Article.author_profile), joinedload(Article.reviewer), selectinload(Article.corrections))
@@ -31,6 +34,7 @@ def article(slug: str):
 
 
 @bp.get("/category/<slug>")
+@shared_page("page")
 def category(slug: str):
     found = db.session.scalar(select(Category).where(Category.slug == slug))
     if found is None:
@@ -40,6 +44,7 @@ def category(slug: str):
 
 
 @bp.get("/tag/<slug>")
+@shared_page("page")
 def tag(slug: str):
     found = db.session.scalar(select(Tag).where(Tag.slug == slug))
     if found is None:

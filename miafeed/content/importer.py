@@ -26,6 +26,7 @@ from .references import check_categories, check_related
 from .render import count_words, html_to_text, reading_minutes, render_markdown
 from .identity import content_tree_for, is_legacy_path, is_within, legacy_relative_form, tree_relative
 from .images import apply_lead_image, ensure_variants, lead_image_folder, prune_originals, store_original
+from . import version as content_version
 from .signals import content_changed
 from .slugs import slugify
 from .trust_import import check_people, prune_authors, resolve_people, write_authors, write_pages, write_trust
@@ -135,6 +136,9 @@ def import_content(path: str | Path) -> ImportResult:
         result = _write(sources, categories, scope, names, people)
         prune_originals()
         prune_authors(authors)
+    # Committed: every kept page of this host stops matching (pages and
+    # authors may have changed even when no article did).
+    content_version.bump()
     if result.changed:
         content_changed.send(current_app._get_current_object(), changes=result)
     return result

@@ -1,6 +1,5 @@
 """Blueprint for what feed readers and crawlers fetch: Atom feeds, sitemap, robots.txt."""
-from flask import Blueprint
+from . import views  # noqa: F401  (registers the routes)
+from .blueprint import bp
 
-bp = Blueprint("feeds", __name__)
-
-from . import views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

@@ -13,9 +13,10 @@ from flask import Response, abort, current_app, render_template
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..shared_page import shared_page
 from ..metadata import absolute_url
 from ..models import Article, Category, Tag, article_tags, visible_articles
-from . import bp
+from .blueprint import bp
 
 FEED_SIZE = 20
 
@@ -44,6 +45,7 @@ def _atom(title: str, feed_url: str, page_url: str, statement, feed_id: str) -> 
 
 
 @bp.get("/feed.xml")
+@shared_page()
 def site_feed():
     return _atom(
         title=current_app.config["SITE_NAME"],
@@ -55,6 +57,7 @@ def site_feed():
 
 
 @bp.get("/category/<slug>/feed.xml")
+@shared_page()
 def category_feed(slug: str):
     category = db.session.scalar(select(Category).where(Category.slug == slug))
     if category is None:
@@ -69,6 +72,7 @@ def category_feed(slug: str):
 
 
 @bp.get("/sitemap.xml")
+@shared_page()
 def sitemap():
     articles = db.session.scalars(visible_articles()).unique().all()
     visible = visible_articles().subquery()
@@ -100,5 +104,6 @@ def sitemap():
 
 
 @bp.get("/robots.txt")
+@shared_page()
 def robots():
     return Response(render_template("feeds/robots.txt"), mimetype="text/plain")

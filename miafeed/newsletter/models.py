@@ -15,7 +15,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..models import utcnow
+from ..clock import utcnow
 
 FREQUENCIES = ("daily", "weekly", "monthly")
 PENDING, ACTIVE, UNSUBSCRIBED = "pending", "active", "unsubscribed"

@@ -15,6 +15,7 @@ from email.utils import parseaddr
 from flask import Blueprint, current_app, render_template, request
 
 from ..extensions import limiter
+from ..shared_page import shared_page
 from ..web import render_page_or_fragment, request_too_large_response, wants_fragment
 from . import bounces, digests, subscriptions, tokens, topics
 from .forms import ButtonForm, PreferencesForm, SubscribeForm
@@ -41,6 +42,7 @@ def _status(html_status: int) -> int:
 
 
 @bp.get("/subscribe")
+@shared_page()
 def subscribe_page():
     """The sign-up form as a page of its own (links from invalid-link pages)."""
     return render_template("newsletter/subscribe.html", subscribe_form=SubscribeForm(formdata=None))
@@ -203,6 +205,7 @@ def unsubscribe(token: str):
     return render_template("newsletter/unsubscribe.html", subscriber=subscriber, form=ButtonForm(), done=True)
 
 
+@shared_page()
 def privacy():
     """/privacy: what is stored about subscribers and how to have it removed."""
     return render_template(
@@ -213,6 +216,7 @@ def privacy():
     )
 
 
+@shared_page()
 def sample_digest():
     """/sample-digest: what a weekly digest looks like, built from the latest articles."""
     groups, this_week = digests.sample_groups()

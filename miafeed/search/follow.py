@@ -35,6 +35,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, or_, select, true
 
+from ..content import version as content_version
 from ..extensions import db
 from ..hosts import heartbeat
 from ..models import SearchChange, utcnow
@@ -130,11 +131,9 @@ def catch_up(wait: bool = True) -> FollowReport:
             return _rebuild_locked(root, procs=1)
         report = _apply_pending(root, position)
     if report.applied:
-        # This host's cached pages and search results were made from the old
+        # This host's kept pages and search results were made from the old
         # index: they stop matching now, not when their time runs out.
-        from ..page_cache import bump_content_version
-
-        bump_content_version(current_app._get_current_object())
+        content_version.bump()
     return report
 
 
@@ -160,6 +159,7 @@ def _rebuild_locked(root: Path, progress=None, procs: int | None = None) -> Foll
     position = _snapshot()
     report = indexing.rebuild(progress=progress, procs=procs)
     _save_position(root, position)
+    content_version.bump()
     return FollowReport(rebuilt=True, position=position.last_seq, rebuild=report)
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Category, visible_articles
+from ..shared_page import shared_page
 from ..web import page_number, render_page_or_fragment, wants_fragment
 from . import querying, store
 from .health import has_indexable_articles
@@ -13,6 +14,14 @@ from .health import has_indexable_articles
 bp = Blueprint("search", __name__)
 
 LATEST_ON_EMPTY_PAGE = 5
+
+
+def query_key(raw: str) -> str:
+    """What the results for ?q= depend on, for the page cache: the cleaned
+    query, so `sleep ` and `sleep` share one render; the raw text (as the
+    search box echoes it) when nothing survives cleaning."""
+    cleaned = querying.clean_query(raw)
+    return f"q={cleaned.text!r}{'~' if cleaned.truncated else ''}" if cleaned else f"raw={raw[:200]!r}"
 
 
 @bp.after_request
@@ -23,6 +32,7 @@ def _vary_on_htmx(response):
 
 
 @bp.get("/search")
+@shared_page("category", "sort", "page", "exact", q=query_key)
 def search():
     """Search results for ?q=, narrowed by ?category=, sorted by ?sort=, paged by ?page=."""
     raw = request.args.get("q", "")
@@ -67,6 +77,7 @@ SUGGESTIONS = 6
 
 
 @bp.get("/search/suggest")
+@shared_page(q=query_key)
 def suggest():
     """The header box's live list: the top matches for ?q= as the reader types.
 

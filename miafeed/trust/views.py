@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select
 from ..articles.listing import paginate
 from ..extensions import db
 from ..models import Article, ArticleCorrection, Author, SitePage, visible_articles
+from ..shared_page import shared_page
 from ..web import page_number
 
 bp = Blueprint("site", __name__)
@@ -16,6 +17,7 @@ TOP_LEVEL_PAGES = {"about": "site.about", "editorial-policy": "site.editorial_po
 
 
 @bp.get("/author/<slug>")
+@shared_page("page")
 def author(slug: str):
     """A writer's or reviewer's page: who they are, and the articles they wrote or reviewed."""
     person = db.session.scalar(select(Author).where(Author.slug == slug))
@@ -37,16 +39,19 @@ def _page(slug: str) -> SitePage:
 
 
 @bp.get("/about")
+@shared_page()
 def about():
     return render_template("site/page.html", page=_page("about"))
 
 
 @bp.get("/editorial-policy")
+@shared_page()
 def editorial_policy():
     return render_template("site/page.html", page=_page("editorial-policy"))
 
 
 @bp.get("/corrections")
+@shared_page()
 def corrections():
     """The corrections policy, then every correction on a published article, newest first."""
     page = db.session.scalar(select(SitePage).where(SitePage.slug == "corrections"))
@@ -61,6 +66,7 @@ def corrections():
 
 
 @bp.get("/pages/<slug>")
+@shared_page()
 def page(slug: str):
     """Any other page from content/pages/; the top-level ones redirect to their own address."""
     if slug in TOP_LEVEL_PAGES:
