@@ -11,8 +11,8 @@ do, then marked failed. A 5xx refusal fails it at once, and counts as the
 reader's bounce only when it is about their address (see
 transports.PermanentFailure.about_recipient). Refusals are held back until
 the next different answer: MAIL_RELAY_FAULT_AFTER identical ones in a row
-are the relay's fault, so those mails go back to the queue, nobody's bounce
-is counted and delivery pauses (mail_health.py).
+are the relay's fault, so those mails go back to the queue as they were,
+nobody's bounce is counted and delivery pauses (mail_health.py).
 
 Stop: a worker that is shutting down (gunicorn reload or stop) finishes the
 mail in flight and gives back the rest of its claim at once, so another
@@ -122,8 +122,9 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
                     settle_refusals()
                     record(mail, *outcome)
         except _RelayFault as fault:
-            for mail, _failure in refused:
-                record(mail, QUEUED, f"the mail server refuses every mail: {fault.failure}")
+            # Not these readers' fault: back in the queue as they were (no
+            # attempt counted, due at once), held by the pause instead.
+            report.retrying += release_claim([mail for mail, _failure in refused])
             refused.clear()
             report.relay_refused = fault.failure.reply_key
             mail_health.pause_delivery(app, fault.failure.reply_key)
