@@ -12,8 +12,10 @@ very slow send, and another claimer takes its mail back.
 
 Fencing: the claim id is the fencing value. Taking mail back clears it, and
 the next claim writes a new one, so a holder whose lease ran out can tell:
-before every send it renews its claim with an UPDATE conditioned on its own
-id (hold_claim) and sends only the mails that UPDATE still found. A mail
+before every send it renews its claim on that mail with an UPDATE
+conditioned on its own id and sends only if the UPDATE still found the row
+(in the transaction that records the previous mail, so it costs no extra
+write; hold_claim renews a whole batch every third of a lease). A mail
 whose send outlived the lease may go out twice (the one allowed duplicate);
 the rest of that batch now belongs to the taker and is never sent by the
 old holder.
@@ -126,37 +128,46 @@ def claim_batch(size: int, app=None) -> list[ClaimedMail]:
     return [ClaimedMail(*row) for row in rows]
 
 
-class ClaimLost(Exception):
-    """The mail about to be sent is no longer ours: its lease ran out and
-    another claimer took it back (or the reader's data was erased)."""
-
-
 def hold_claim(mails: list[ClaimedMail]) -> set[int]:
     """Renew the claim on `mails` and return the ids still held by it.
 
-    One UPDATE conditioned on the claim id (the fencing value), then a read
-    of what it covered, in one write transaction: a mail missing from the
-    answer was taken back by another claimer or deleted, and must not be
-    sent by this one.
+    The UPDATE is conditioned on the claim id (the fencing value) and the
+    same transaction reads what it covered: a mail missing from the answer
+    was taken back by another claimer or deleted, and must not be sent by
+    this one.
     """
     if not mails:
         return set()
-    table = OutgoingMail.__table__
-    ids = [mail.id for mail in mails]
-    ours = (table.c.id.in_(ids), table.c.claimed_by == mails[0].claimed_by, table.c.status == SENDING)
     with write_transaction():
-        db.session.execute(table.update().where(*ours).values(claimed_at=utcnow()))
-        held = set(db.session.scalars(select(table.c.id).where(*ours)))
-    return held
+        return _renew(mails, utcnow())
+
+
+def _renew_one(mail: ClaimedMail, now: datetime) -> bool:
+    table = OutgoingMail.__table__
+    return db.session.execute(
+        table.update()
+        .where(table.c.id == mail.id, table.c.claimed_by == mail.claimed_by, table.c.status == SENDING)
+        .values(claimed_at=now)
+    ).rowcount == 1
+
+
+def _renew(mails: list[ClaimedMail], now: datetime) -> set[int]:
+    table = OutgoingMail.__table__
+    ours = (table.c.id.in_([mail.id for mail in mails]), table.c.claimed_by == mails[0].claimed_by,
+            table.c.status == SENDING)
+    db.session.execute(table.update().where(*ours).values(claimed_at=now))
+    return set(db.session.scalars(select(table.c.id).where(*ours)))
 
 
 def _retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** min(attempts - 1, 20)), LONGEST_RETRY)
 
 
-def record_outcome(app, mail: ClaimedMail, status: str, error: str | None = None, bounce: bool = False) -> str:
+def record_outcome(app, mail: ClaimedMail, status: str, error: str | None = None, bounce: bool = False,
+                   hold_next: ClaimedMail | None = None) -> tuple[str, bool]:
     """Write what happened to one mail, the moment it is known; returns the
-    status stored (SENT, QUEUED for a retry, or FAILED).
+    status stored (SENT, QUEUED for a retry, or FAILED) and whether
+    `hold_next`, the mail about to be sent after it, is still held.
 
     The one place where a mail's fate is recorded: a hook that must see
     every delivered or refused mail (bounces, statistics) belongs here.
@@ -164,45 +175,54 @@ def record_outcome(app, mail: ClaimedMail, status: str, error: str | None = None
     QUEUED (try again later; FAILED instead once MAIL_RETRY_FOR_HOURS have
     passed since it was queued). `bounce` says the refusal was about the
     reader's address (see transports.PermanentFailure.about_recipient) and
-    counts towards MAIL_BOUNCE_LIMIT.
+    counts towards MAIL_BOUNCE_LIMIT. The next mail's claim is checked and
+    renewed in the same transaction (see hold_claim), so fencing every send
+    costs no extra write.
     """
     now = utcnow()
-    table = OutgoingMail.__table__
     retry_for = timedelta(hours=float(app.config["MAIL_RETRY_FOR_HOURS"]))
     if status == QUEUED and now - mail.created_at >= retry_for:
         status = FAILED
         error = f"gave up after retrying for {app.config['MAIL_RETRY_FOR_HOURS']} hours; last error: {error}"
         bounce = False
-    attempts = mail.attempts + 1
     with write_transaction():
-        if status == SENT:
-            # Recorded even if our lease ran out meanwhile: it was sent. The
-            # text is not kept once sent; see SENT_RETENTION.
-            db.session.execute(
-                table.update().where(table.c.id == mail.id).values(
-                    status=SENT, sent_at=now, message="", last_error=None, claimed_by=None, attempts=attempts
-                )
-            )
-            bounces.record_delivered(mail.subscriber_id)
-            return SENT
-        ours = (table.c.id == mail.id, table.c.claimed_by == mail.claimed_by, table.c.status == SENDING)
-        if status == FAILED:
-            db.session.execute(
-                table.update().where(*ours).values(status=FAILED, last_error=error, claimed_by=None, attempts=attempts)
-            )
-            if mail.kind == "digest":
-                _hand_back_digest_period(mail)
-            if bounce:
-                bounces.record_refused(mail.subscriber_id)
-            log.warning("Mail %s to subscriber %s failed for good: %s", mail.id, mail.subscriber_id, error)
-            return FAILED
+        stored = _write_outcome(mail, status, error, bounce, now)
+        held = hold_next is None or _renew_one(hold_next, now)
+    if stored == FAILED:
+        log.warning("Mail %s to subscriber %s failed for good: %s", mail.id, mail.subscriber_id, error)
+    return stored, held
+
+
+def _write_outcome(mail: ClaimedMail, status: str, error: str | None, bounce: bool, now: datetime) -> str:
+    table = OutgoingMail.__table__
+    attempts = mail.attempts + 1
+    if status == SENT:
+        # Recorded even if our lease ran out meanwhile: it was sent. The
+        # text is not kept once sent; see SENT_RETENTION.
         db.session.execute(
-            table.update().where(*ours).values(
-                status=QUEUED, last_error=error, claimed_by=None, attempts=attempts,
-                next_attempt_at=now + _retry_delay(attempts),
+            table.update().where(table.c.id == mail.id).values(
+                status=SENT, sent_at=now, message="", last_error=None, claimed_by=None, attempts=attempts
             )
         )
-        return QUEUED
+        bounces.record_delivered(mail.subscriber_id)
+        return SENT
+    ours = (table.c.id == mail.id, table.c.claimed_by == mail.claimed_by, table.c.status == SENDING)
+    if status == FAILED:
+        db.session.execute(
+            table.update().where(*ours).values(status=FAILED, last_error=error, claimed_by=None, attempts=attempts)
+        )
+        if mail.kind == "digest":
+            _hand_back_digest_period(mail)
+        if bounce:
+            bounces.record_refused(mail.subscriber_id)
+        return FAILED
+    db.session.execute(
+        table.update().where(*ours).values(
+            status=QUEUED, last_error=error, claimed_by=None, attempts=attempts,
+            next_attempt_at=now + _retry_delay(attempts),
+        )
+    )
+    return QUEUED
 
 
 def _hand_back_digest_period(mail: ClaimedMail) -> None:

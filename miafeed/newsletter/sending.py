@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
 
 from . import mail_health
-from .mail_queue import ClaimedMail, claim_batch, hold_claim, purge_sent, record_outcome, release_claim
+from .mail_queue import ClaimedMail, claim_batch, hold_claim, lease, purge_sent, record_outcome, release_claim
 from .models import FAILED, QUEUED, SENT
 from .transports import PermanentFailure, transport_for
 
@@ -74,18 +75,26 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
     report = DeliveryReport()
     pending = list(rows)
     fault_after = max(1, int(app.config["MAIL_RELAY_FAULT_AFTER"]))
+    renew_every = lease(app).total_seconds() / 3
+    renewed = time.monotonic()
     # Permanent refusals with one reply, not yet recorded: the next answer
     # decides whether they are the readers' (recorded as failed) or the relay's.
     refused: list[tuple[ClaimedMail, PermanentFailure]] = []
+    # The mail whose claim was checked last, with no send since (see _claim_check).
+    checked: int | None = None
 
-    def record(mail: ClaimedMail, status: str, error: str | None = None, bounce: bool = False) -> None:
-        stored = record_outcome(app, mail, status, error, bounce)
+    def record(mail: ClaimedMail, status: str, error: str | None = None, bounce: bool = False,
+               hold_next: ClaimedMail | None = None) -> None:
+        nonlocal checked
+        stored, next_held = record_outcome(app, mail, status, error, bounce, hold_next)
         if stored == SENT:
             report.sent += 1
         elif stored == FAILED:
             report.failed += 1
         else:
             report.retrying += 1
+        if hold_next is not None:
+            checked = hold_next.id if next_held else None
 
     def settle_refusals() -> None:
         while refused:
@@ -98,10 +107,15 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
                 while pending:
                     if should_stop is not None and should_stop():
                         break
-                    pending = _still_ours(pending, refused)
-                    if not pending:
-                        break
+                    if checked != pending[0].id or time.monotonic() - renewed > renew_every:
+                        # A separate check: the first mail, after a refusal
+                        # (nothing recorded), or time to renew the whole batch.
+                        pending = _still_ours(pending, refused)
+                        renewed = time.monotonic()
+                        if not pending:
+                            break
                     mail = pending[0]
+                    checked = None
                     try:
                         transport.send(mail)
                         outcome = (SENT, None)
@@ -120,7 +134,8 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
                         outcome = (QUEUED, repr(exc))
                     pending.pop(0)
                     settle_refusals()
-                    record(mail, *outcome)
+                    # Recording this mail checks and renews the next one's claim.
+                    record(mail, *outcome, hold_next=pending[0] if pending else None)
         except _RelayFault as fault:
             # Not these readers' fault: back in the queue as they were (no
             # attempt counted, due at once), held by the pause instead.
@@ -151,17 +166,21 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
 
 
 def _still_ours(pending: list[ClaimedMail], refused: list[tuple[ClaimedMail, PermanentFailure]]) -> list[ClaimedMail]:
-    """Renew the claim before a send; drop (loudly) what it no longer covers."""
+    """Renew the claim on the whole batch; drop (loudly) what it no longer covers."""
     held = hold_claim(pending + [mail for mail, _ in refused])
     lost = [mail for mail in pending if mail.id not in held]
     if lost:
-        log.warning(
-            "Claim %s no longer holds %d mail(s) (ids %s): its lease ran out during a slow send and "
-            "another deliverer took them back, or they were erased. Not sending them from here.",
-            lost[0].claimed_by, len(lost), ", ".join(str(mail.id) for mail in lost[:10]),
-        )
+        _claim_lost(lost)
         refused[:] = [(mail, failure) for mail, failure in refused if mail.id in held]
     return [mail for mail in pending if mail.id in held]
+
+
+def _claim_lost(lost: list[ClaimedMail]) -> None:
+    log.warning(
+        "Claim %s no longer holds %d mail(s) (ids %s): its lease ran out during a slow send and "
+        "another deliverer took them back, or they were erased. Not sending them from here.",
+        lost[0].claimed_by, len(lost), ", ".join(str(mail.id) for mail in lost[:10]),
+    )
 
 
 def deliver_due(app=None, limit: int | None = None, should_stop: Callable[[], bool] | None = None) -> DeliveryReport:
