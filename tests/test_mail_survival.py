@@ -13,6 +13,7 @@ from miafeed.models import utcnow
 from miafeed.newsletter.delivery import BackgroundDelivery, claim_batch, deliver_batch, deliver_due
 from miafeed.newsletter.digests import send_digests
 from miafeed.newsletter.models import OutgoingMail, Subscriber
+from clock import iso_day
 from newsletter_support import (  # noqa: F401
     Inbox, app, app_config, deliver, free_port, make_app, queued_mail, sign_up, smtp_app, smtp_inbox,
 )
@@ -174,7 +175,8 @@ def test_mail_retry_requeues_failed_mail(tmp_path, smtp_inbox):
 
 @pytest.fixture
 def digest_reader(tmp_path, content):
-    content.write("news", title="New sleep study", slug="new-sleep-study", published="2026-11-20")
+    # Published yesterday: inside the first weekly digest's window on any day the suite runs.
+    content.write("news", title="New sleep study", slug="new-sleep-study", published=iso_day(-1))
 
     def build(**config):
         app = make_app(tmp_path, **config)
