@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from ..models import utcnow
 from . import mail_health
 from .mail_queue import ClaimedMail, claim_batch, hold_claim, lease, purge_sent, record_outcome, release_claim
 from .models import FAILED, QUEUED, SENT
@@ -197,7 +198,7 @@ def deliver_due(app=None, limit: int | None = None, should_stop: Callable[[], bo
     while limit is None or report.sent + report.failed + report.retrying < limit:
         if should_stop is not None and should_stop():
             break
-        if pause is not None and pause.retry_at > mail_health.utcnow():
+        if pause is not None and pause.retry_at > utcnow():
             report.relay_refused = pause.reply
             break
         size = batch_size if limit is None else min(batch_size, limit - report.sent - report.failed - report.retrying)
