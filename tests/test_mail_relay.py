@@ -15,6 +15,7 @@ from collections import Counter
 import pytest
 from aiosmtpd.controller import Controller
 
+from miafeed.extensions import db
 from miafeed.newsletter.sending import deliver_due
 from miafeed.newsletter.transports import DATA, MAIL, RCPT, PermanentFailure
 from newsletter_support import Inbox, free_port, make_app, queued_mail, sign_up, subscriber
@@ -57,6 +58,25 @@ def smtp_server():
         controller.stop()
 
 
+@pytest.fixture
+def relay_app(tmp_path):
+    """Build the app for a relay on `port`; its connections are closed after the test."""
+    built = []
+
+    def build(port, **extra):
+        # A bounce limit of one: a single bounce counted wrongly would stop a reader's digests.
+        app = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_BOUNCE_LIMIT=1,
+                       MAIL_RELAY_RETRY_SECONDS=0.2, **extra)
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 class SlowFinalReply(Inbox):
     """Takes the first mail's text, then holds back its final 250 (the reply
     to DATA) until the test lets go: a relay slower than the claim's lease."""
@@ -75,11 +95,10 @@ class SlowFinalReply(Inbox):
         return answer
 
 
-def test_a_send_that_outlives_its_claim_doubles_one_mail_at_most_never_the_batch(tmp_path, smtp_server):
+def test_a_send_that_outlives_its_claim_doubles_one_mail_at_most_never_the_batch(relay_app, smtp_server):
     relay = SlowFinalReply()
     port = smtp_server(relay)
-    app = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
-                   MAIL_CLAIM_LEASE_SECONDS=1, MAIL_TIMEOUT_SECONDS=60)
+    app = relay_app(port, MAIL_CLAIM_LEASE_SECONDS=1, MAIL_TIMEOUT_SECONDS=60)
     _sign_up_all(app)
 
     first_report = []
@@ -135,12 +154,6 @@ class RefusingRelay(Inbox):
         return await super().handle_DATA(server, session, envelope)
 
 
-def _relay_app(tmp_path, port, **extra):
-    # A bounce limit of one: a single bounce counted wrongly would stop a reader's digests.
-    return make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_BOUNCE_LIMIT=1,
-                    MAIL_RELAY_RETRY_SECONDS=0.2, **extra)
-
-
 def _nobody_bounced(app) -> bool:
     readers = [subscriber(app, address) for address in READERS]
     return all(reader.last_bounce_at is None and reader.bounce_count == 0 and reader.status != "bounced"
@@ -151,9 +164,9 @@ def _nobody_bounced(app) -> bool:
     ("554 5.7.1 {address}: Relay access denied", RCPT),
     ("500 Internal error: the relay's mailbox store is broken", DATA),
 ], ids=["relay-access-denied-at-rcpt", "500-after-data"])
-def test_a_relay_that_refuses_everything_pauses_delivery_and_bounces_nobody(tmp_path, smtp_server, refusal, at):
+def test_a_relay_that_refuses_everything_pauses_delivery_and_bounces_nobody(relay_app, smtp_server, refusal, at):
     relay = RefusingRelay(refusal, at)
-    app = _relay_app(tmp_path, smtp_server(relay))
+    app = relay_app(smtp_server(relay))
     _sign_up_all(app)
 
     with app.app_context():
@@ -186,9 +199,9 @@ def test_a_relay_that_refuses_everything_pauses_delivery_and_bounces_nobody(tmp_
     assert "PAUSED" not in app.test_cli_runner().invoke(args=["stats"]).output
 
 
-def test_a_relay_still_refusing_after_the_back_off_stays_paused_and_sends_nothing(tmp_path, smtp_server):
+def test_a_relay_still_refusing_after_the_back_off_stays_paused_and_sends_nothing(relay_app, smtp_server):
     relay = RefusingRelay("554 5.7.1 {address}: Relay access denied")
-    app = _relay_app(tmp_path, smtp_server(relay))
+    app = relay_app(smtp_server(relay))
     _sign_up_all(app)
     with app.app_context():
         assert deliver_due(app).relay_refused
@@ -203,10 +216,10 @@ def test_a_relay_still_refusing_after_the_back_off_stays_paused_and_sends_nothin
     assert {row.status for row in queued_mail(app)} == {"queued"}
 
 
-def test_an_unknown_address_is_that_readers_bounce_and_the_others_get_their_mail(tmp_path, smtp_server):
+def test_an_unknown_address_is_that_readers_bounce_and_the_others_get_their_mail(relay_app, smtp_server):
     gone = READERS[3]
     relay = RefusingRelay("550 5.1.1 {address}: Recipient address rejected: User unknown", refuse_only=gone)
-    app = _relay_app(tmp_path, smtp_server(relay))
+    app = relay_app(smtp_server(relay))
     _sign_up_all(app)
     with app.app_context():
         report = deliver_due(app)
@@ -216,9 +229,9 @@ def test_an_unknown_address_is_that_readers_bounce_and_the_others_get_their_mail
     assert app.test_client().get("/healthz").get_json()["checks"]["mail_queue"].get("relay") is None
 
 
-def test_a_single_refusal_about_the_relay_fails_that_mail_without_a_bounce(tmp_path, smtp_server):
+def test_a_single_refusal_about_the_relay_fails_that_mail_without_a_bounce(relay_app, smtp_server):
     relay = RefusingRelay("554 5.7.1 Message rejected by the relay's content policy", at=DATA, refuse_only=READERS[0])
-    app = _relay_app(tmp_path, smtp_server(relay))
+    app = relay_app(smtp_server(relay))
     _sign_up_all(app)
     with app.app_context():
         report = deliver_due(app)

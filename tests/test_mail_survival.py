@@ -178,8 +178,11 @@ def digest_reader(tmp_path, content):
     # Published yesterday: inside the first weekly digest's window on any day the suite runs.
     content.write("news", title="New sleep study", slug="new-sleep-study", published=iso_day(-1))
 
+    built = []
+
     def build(**config):
         app = make_app(tmp_path, **config)
+        built.append(app)
         with app.app_context():
             content.import_all()
             db.session.add(Subscriber(email="digest@example.org", frequency="weekly", status="active",
@@ -187,7 +190,11 @@ def digest_reader(tmp_path, content):
             db.session.commit()
         return app
 
-    return build
+    yield build
+    for app in built:  # closed here, not left to a garbage collection during a later test
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _reader(app) -> Subscriber:
