@@ -54,7 +54,9 @@ def sqlite_path() -> Path | None:
 
 def backup_sqlite(source: Path, folder: Path, now: datetime | None = None) -> Path:
     """Copy the live database at `source` into `folder` as miafeed-<UTC time>.sqlite3."""
-    if not source.exists():
+    # The app creates the file empty (owner-only) before SQLite first writes
+    # to it, so an empty file is a database that was never set up.
+    if not source.exists() or source.stat().st_size == 0:
         raise BackupError(f"there is no database at {source} to back up (run `make db` first)")
     target = _new_backup_path(folder, "sqlite3", now)
     partial = folder / f".{target.name}.partial"
@@ -202,7 +204,7 @@ def restore_command(ctx: click.Context, backup: Path, yes: bool) -> None:
         else:
             _check(backup)
             # The database as it is now, so a restore of the wrong file can be undone.
-            safety = backup_sqlite(target, backup_dir()) if target.exists() else None
+            safety = backup_sqlite(target, backup_dir()) if target.exists() and target.stat().st_size else None
             restore_sqlite(backup, target)
     except (BackupError, PostgresToolError, sqlite3.Error, OSError) as exc:
         click.secho(f"Restore refused; the live database is unchanged. {exc}", fg="red", err=True)
