@@ -229,6 +229,42 @@ def test_an_unknown_address_is_that_readers_bounce_and_the_others_get_their_mail
     assert app.test_client().get("/healthz").get_json()["checks"]["mail_queue"].get("relay") is None
 
 
+def test_a_relay_refusing_mail_sent_one_at_a_time_is_caught_too(relay_app, smtp_server):
+    # The delivery thread sends each sign-up's confirmation in a batch of its own.
+    relay = RefusingRelay("554 5.7.1 {address}: Relay access denied")
+    app = relay_app(smtp_server(relay))
+    _sign_up_all(app)
+    with app.app_context():
+        reports = [deliver_due(app, limit=1) for _ in range(3)]
+    assert [bool(report.relay_refused) for report in reports] == [False, False, True]
+    assert _nobody_bounced(app)
+    # The first two failed on their own (a relay refusal, not a bounce); the rest wait.
+    statuses = [row.status for row in queued_mail(app)]
+    assert statuses.count("failed") == 2 and statuses.count("queued") == len(READERS) - 2
+    assert app.test_client().get("/healthz").get_json()["checks"]["mail_queue"]["relay"]["paused"] is True
+
+
+class DeadAddresses(RefusingRelay):
+    def __init__(self, dead: set[str]):
+        super().__init__("550 5.1.1 {address}: Recipient address rejected: User unknown")
+        self.dead = dead
+
+    def _refuses(self, address: str) -> bool:
+        return address in self.dead
+
+
+def test_dead_addresses_in_a_row_are_their_readers_bounces_not_a_relay_fault(relay_app, smtp_server):
+    dead = set(READERS[2:6])
+    relay = DeadAddresses(dead)
+    app = relay_app(smtp_server(relay))
+    _sign_up_all(app)
+    with app.app_context():
+        report = deliver_due(app)
+    assert report.sent == len(READERS) - len(dead) and report.failed == len(dead) and not report.relay_refused
+    assert {address for address in READERS if subscriber(app, address).last_bounce_at is not None} == dead
+    assert app.test_client().get("/healthz").get_json()["checks"]["mail_queue"].get("relay") is None
+
+
 def test_a_single_refusal_about_the_relay_fails_that_mail_without_a_bounce(relay_app, smtp_server):
     relay = RefusingRelay("554 5.7.1 Message rejected by the relay's content policy", at=DATA, refuse_only=READERS[0])
     app = relay_app(smtp_server(relay))

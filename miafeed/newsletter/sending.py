@@ -9,10 +9,13 @@ Retry: a mail the server did not take is retried with backoff (30 s,
 doubling, at most an hour apart) for MAIL_RETRY_FOR_HOURS, as mail servers
 do, then marked failed. A 5xx refusal fails it at once, and counts as the
 reader's bounce only when it is about their address (see
-transports.PermanentFailure.about_recipient). Refusals are held back until
-the next different answer: MAIL_RELAY_FAULT_AFTER identical ones in a row
-are the relay's fault, so those mails go back to the queue as they were,
-nobody's bounce is counted and delivery pauses (mail_health.py).
+transports.PermanentFailure.about_recipient). Other refusals are held back
+until the next different answer: MAIL_RELAY_FAULT_AFTER identical ones in a
+row (counted across batches too) are the relay's fault, so those mails go
+back to the queue as they were, nobody's bounce is counted and delivery
+pauses (mail_health.py). A refusal about the address is never taken for
+the relay's: three dead addresses in a row with the same wording are
+common in an old list, and pausing on them would stop every digest.
 
 Stop: a worker that is shutting down (gunicorn reload or stop) finishes the
 mail in flight and gives back the rest of its claim at once, so another
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +59,36 @@ class DeliveryReport:
         return self
 
 
+class _RefusalsInARow:
+    """This process's refusals in a row that were not about the reader, across
+    batches: the delivery thread often sends one mail per batch (a sign-up's
+    confirmation), and a relay that refuses each of them is still at fault."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._reply: str | None = None
+        self._count = 0
+
+    def carried(self, reply: str) -> int:
+        """How many refusals with `reply` came just before this batch's."""
+        with self._lock:
+            return self._count if self._reply == reply else 0
+
+    def add(self, reply: str) -> None:
+        with self._lock:
+            self._count = self._count + 1 if self._reply == reply else 1
+            self._reply = reply
+
+    def clear(self) -> None:
+        with self._lock:
+            self._reply, self._count = None, 0
+
+
+def _refusals_in_a_row(app) -> _RefusalsInARow:
+    # One per app (so per worker process), not per module: tests build many apps.
+    return app.extensions.setdefault("miafeed_mail_refusals_in_a_row", _RefusalsInARow())
+
+
 class _ConnectionLost(Exception):
     pass
 
@@ -75,6 +109,7 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
     """
     report = DeliveryReport()
     pending = list(rows)
+    _recent_refusals = _refusals_in_a_row(app)
     fault_after = max(1, int(app.config["MAIL_RELAY_FAULT_AFTER"]))
     renew_every = lease(app).total_seconds() / 3
     renewed = time.monotonic()
@@ -98,9 +133,12 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
             checked = hold_next.id if next_held else None
 
     def settle_refusals() -> None:
+        # Fewer in a row than a relay fault: each fails on its own, and is
+        # remembered in case the next batch goes on with the same refusal.
         while refused:
             mail, failure = refused.pop(0)
-            record(mail, FAILED, str(failure), bounce=failure.about_recipient)
+            record(mail, FAILED, str(failure))
+            _recent_refusals.add(failure.reply_key)
 
     try:
         try:
@@ -119,22 +157,28 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
                     checked = None
                     try:
                         transport.send(mail)
-                        outcome = (SENT, None)
+                        outcome = (SENT, None, False)
                     except PermanentFailure as exc:
-                        pending.pop(0)
-                        if refused and refused[-1][1].reply_key != exc.reply_key:
-                            settle_refusals()
-                        refused.append((mail, exc))
-                        if exc.reply_key == known_refusal or len(refused) >= fault_after:
-                            raise _RelayFault(exc) from exc
-                        continue
+                        if exc.about_recipient:
+                            # The reader's address: their bounce, whatever came before.
+                            outcome = (FAILED, str(exc), True)
+                        else:
+                            pending.pop(0)
+                            if refused and refused[-1][1].reply_key != exc.reply_key:
+                                settle_refusals()
+                            refused.append((mail, exc))
+                            in_a_row = len(refused) + _recent_refusals.carried(exc.reply_key)
+                            if exc.reply_key == known_refusal or in_a_row >= fault_after:
+                                raise _RelayFault(exc) from exc
+                            continue
                     except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
                         # The connection is gone: this mail and the rest wait for a retry.
                         raise _ConnectionLost(repr(exc)) from exc
                     except (smtplib.SMTPException, OSError) as exc:
-                        outcome = (QUEUED, repr(exc))
+                        outcome = (QUEUED, repr(exc), False)
                     pending.pop(0)
                     settle_refusals()
+                    _recent_refusals.clear()
                     # Recording this mail checks and renews the next one's claim.
                     record(mail, *outcome, hold_next=pending[0] if pending else None)
         except _RelayFault as fault:
@@ -143,6 +187,7 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
             report.retrying += release_claim([mail for mail, _failure in refused])
             refused.clear()
             report.relay_refused = fault.failure.reply_key
+            _recent_refusals.clear()
             mail_health.pause_delivery(app, fault.failure.reply_key)
         except _ConnectionLost as exc:
             log.warning("Mail server connection lost: %s", exc)
