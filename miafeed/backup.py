@@ -11,7 +11,9 @@ related-article picks are derived from it (`flask search reindex`), and the
 outbox and secret key are not the site's data (keep SECRET_KEY in your
 configuration management, or emailed links stop working after a rebuild).
 
-PostgreSQL has its own tool for this, pg_dump; the command says how.
+On PostgreSQL the same commands run pg_dump and pg_restore for the
+operator (backup_postgres.py); the dumps are named, kept and pruned like
+the SQLite copies.
 """
 from __future__ import annotations
 
@@ -24,9 +26,12 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
-BACKUP_NAME = re.compile(r"^miafeed-\d{8}T\d{6}Z(-\d+)?\.sqlite3$")
+from . import backup_postgres
+from .backup_postgres import PostgresToolError
+
+BACKUP_NAME = re.compile(r"^miafeed-\d{8}T\d{6}Z(-\d+)?\.(sqlite3|dump)$")
 
 
 class BackupError(RuntimeError):
@@ -49,14 +54,11 @@ def sqlite_path() -> Path | None:
 
 def backup_sqlite(source: Path, folder: Path, now: datetime | None = None) -> Path:
     """Copy the live database at `source` into `folder` as miafeed-<UTC time>.sqlite3."""
-    if not source.exists():
+    # The app creates the file empty (owner-only) before SQLite first writes
+    # to it, so an empty file is a database that was never set up.
+    if not source.exists() or source.stat().st_size == 0:
         raise BackupError(f"there is no database at {source} to back up (run `make db` first)")
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-    target, number = folder / f"miafeed-{stamp}.sqlite3", 1
-    while target.exists():  # two backups in one second
-        number += 1
-        target = folder / f"miafeed-{stamp}-{number}.sqlite3"
+    target = _new_backup_path(folder, "sqlite3", now)
     partial = folder / f".{target.name}.partial"
     # Subscribers' addresses are in it: readable by the site's user only.
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
@@ -72,6 +74,30 @@ def backup_sqlite(source: Path, folder: Path, now: datetime | None = None) -> Pa
     finally:
         partial.unlink(missing_ok=True)
     return target
+
+
+def backup_postgres_database(database_uri: str, folder: Path, now: datetime | None = None) -> Path:
+    """Dump the PostgreSQL database into `folder` as miafeed-<UTC time>.dump."""
+    target = _new_backup_path(folder, "dump", now)
+    partial = folder / f".{target.name}.partial"
+    try:
+        backup_postgres.dump(database_uri, partial)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def _new_backup_path(folder: Path, extension: str, now: datetime | None) -> Path:
+    """miafeed-<UTC time>.<extension> in `folder`, or -2, -3... after it when
+    that name is taken (several backups in one second), so the name sorts by
+    age and is never reused, however fast the machine."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    taken = {_sort_key(path)[1] for path in folder.glob(f"miafeed-{stamp}*") if BACKUP_NAME.match(path.name)}
+    number = max(taken, default=0) + 1
+    suffix = "" if number == 1 else f"-{number}"
+    return folder / f"miafeed-{stamp}{suffix}.{extension}"
 
 
 def prune(folder: Path, keep: int) -> list[Path]:
@@ -128,14 +154,6 @@ def _sort_key(path: Path) -> tuple[str, int]:
     return match.group(1), int(match.group(2) or 1)
 
 
-def _pg_dump_line(folder: Path) -> str:
-    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
-    # libpq's form of the URL, without the password: never print a secret.
-    libpq_url = URL.create("postgresql", url.username, None, url.host, url.port, url.database, url.query)
-    libpq_url = libpq_url.render_as_string(hide_password=False)
-    return f"pg_dump --format=custom --file={folder}/miafeed-$(date -u +%Y%m%dT%H%M%SZ).dump '{libpq_url}'"
-
-
 @click.command("backup")
 @with_appcontext
 @click.option("--keep", type=click.IntRange(min=1), default=None,
@@ -146,15 +164,16 @@ def backup_command(keep: int | None, folder: Path | None) -> None:
     """Write a consistent copy of the live database and keep the newest N."""
     folder = folder or backup_dir()
     keep = keep or int(current_app.config.get("BACKUP_KEEP", 14))
+    database_uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
     source = sqlite_path()
-    if source is None:
-        click.echo("The database is PostgreSQL: back it up with pg_dump (it reads the password from ~/.pgpass or PGPASSWORD), for example:")
-        click.echo(f"  {_pg_dump_line(folder)}")
-        click.echo("Nothing was written.")
-        raise SystemExit(1)
     try:
-        target = backup_sqlite(source, folder)
-    except (BackupError, sqlite3.Error) as exc:
+        if source is not None:
+            target = backup_sqlite(source, folder)
+        elif backup_postgres.is_postgres(database_uri):
+            target = backup_postgres_database(database_uri, folder)
+        else:
+            raise BackupError(f"backups of a {make_url(database_uri).get_backend_name()} database are not supported")
+    except (BackupError, PostgresToolError, sqlite3.Error, OSError) as exc:
         click.secho(f"Backup failed: {exc}", fg="red", err=True)
         raise SystemExit(1)
     removed = prune(folder, keep)
@@ -170,27 +189,48 @@ def backup_command(keep: int | None, folder: Path | None) -> None:
 @click.pass_context
 def restore_command(ctx: click.Context, backup: Path, yes: bool) -> None:
     """Replace the live database with BACKUP, then bring the search index in line."""
+    database_uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
     target = sqlite_path()
-    if target is None:
-        click.echo("The database is PostgreSQL: restore a pg_dump file with pg_restore, for example:")
-        click.echo("  pg_restore --clean --if-exists --dbname='postgresql://...' miafeed-<time>.dump")
+    on_postgres = target is None and backup_postgres.is_postgres(database_uri)
+    if target is None and not on_postgres:
+        click.secho("Restore refused: only SQLite and PostgreSQL databases are supported.", fg="red", err=True)
         raise SystemExit(1)
+    live = target if target is not None else make_url(database_uri).render_as_string(hide_password=True)
     if not yes:
-        click.confirm(f"Replace everything in {target} with {backup}? Changes made since that backup are lost", abort=True)
+        click.confirm(f"Replace everything in {live} with {backup}? Changes made since that backup are lost", abort=True)
     try:
-        _check(backup)
-        # The database as it is now, so a restore of the wrong file can be undone.
-        safety = backup_sqlite(target, backup_dir()) if target.exists() else None
-        restore_sqlite(backup, target)
-    except (BackupError, sqlite3.Error) as exc:
+        if on_postgres:
+            safety = _restore_postgres(backup, database_uri)
+        else:
+            _check(backup)
+            # The database as it is now, so a restore of the wrong file can be undone.
+            safety = backup_sqlite(target, backup_dir()) if target.exists() and target.stat().st_size else None
+            restore_sqlite(backup, target)
+    except (BackupError, PostgresToolError, sqlite3.Error, OSError) as exc:
         click.secho(f"Restore refused; the live database is unchanged. {exc}", fg="red", err=True)
         raise SystemExit(1)
-    click.echo(f"Restored {target} from {backup}." + (f" The database as it was is in {safety}." if safety else ""))
+    click.echo(f"Restored {live} from {backup}." + (f" The database as it was is in {safety}." if safety else ""))
     # The index is derived from the database: rebuild it if it no longer matches.
     search_ensure = current_app.cli.get_command(ctx, "search")
     if search_ensure is not None:
         ctx.invoke(search_ensure.get_command(ctx, "ensure"))
     click.echo("If the backup is older than the code, run `flask --app wsgi db upgrade heads` next.")
+
+
+def _restore_postgres(backup: Path, database_uri: str) -> Path:
+    """Check the dump, keep the database as it is now, then restore in one
+    transaction (pg_restore --single-transaction: all of it or none)."""
+    from .extensions import db
+
+    if backup.suffix == ".sqlite3":
+        raise BackupError(f"{backup} is a SQLite backup; this site's database is PostgreSQL")
+    backup_postgres.check(backup)
+    safety = backup_postgres_database(database_uri, backup_dir())
+    # This process's own pooled connections must not hold a lock the restore waits for.
+    db.session.remove()
+    db.engine.dispose()
+    backup_postgres.restore(backup, database_uri)
+    return safety
 
 
 def init_app(app) -> None:

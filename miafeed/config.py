@@ -99,6 +99,12 @@ MAIL_RETRY_FOR_HOURS = 120
 # A claim on queued mail is a lease, renewed while its batch is sent: a
 # process killed mid-send has its mails taken back after this long.
 MAIL_CLAIM_LEASE_SECONDS = 60
+# This many permanent refusals in a row with the same reply (such as "554
+# 5.7.1 Relay access denied") are the relay's fault, not the readers': no
+# bounce is counted and delivery pauses, trying one mail again after
+# MAIL_RELAY_RETRY_SECONDS (doubling, at most an hour) until the relay takes it.
+MAIL_RELAY_FAULT_AFTER = 3
+MAIL_RELAY_RETRY_SECONDS = 60
 # /healthz says "degraded" for the mail queue once its oldest waiting mail
 # is older than this.
 MAIL_BACKLOG_DEGRADED_MINUTES = 30

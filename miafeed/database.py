@@ -16,10 +16,12 @@ serialises its writers), and queue claimers skip rows another claimer holds
 """
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 
 from sqlalchemy import event
 
 from .extensions import db
+from .private_files import create_private
 
 _begin_immediate: ContextVar[bool] = ContextVar("begin_immediate", default=False)
 
@@ -34,6 +36,7 @@ def init_app(app) -> None:
         engine = db.engine
         if engine.dialect.name != "sqlite":
             return
+        _create_database_file_owner_only(engine.url.database)
         busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
         @event.listens_for(engine, "connect")
@@ -55,6 +58,17 @@ def init_app(app) -> None:
         @event.listens_for(engine, "begin")
         def _on_begin(connection):
             connection.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
+
+
+def _create_database_file_owner_only(database: str | None) -> None:
+    # It holds every subscriber's address. SQLite would create it with the
+    # umask's mode (0644 as a rule) at the first connection; made 0600 here
+    # first, its -wal and -shm files follow (SQLite copies the mode).
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent.is_dir():
+        create_private(path)
 
 
 @contextmanager

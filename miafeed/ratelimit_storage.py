@@ -26,6 +26,8 @@ from pathlib import Path
 
 from limits.storage import Storage
 
+from .private_files import create_private
+
 SCHEME = "miafeed-host"
 FILE_NAME = "ratelimits.sqlite"
 
@@ -66,6 +68,9 @@ class HostFileStorage(Storage):
         connection = getattr(self._local, "connection", None)
         if connection is None or self._local.pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # The counters' keys hold client IP addresses: owner-only from
+            # the start (its -wal and -shm follow the file's mode).
+            create_private(self.path)
             connection = sqlite3.connect(self.path, timeout=5, isolation_level=None)
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")

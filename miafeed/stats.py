@@ -40,6 +40,7 @@ class SiteStats:
     subscribers: dict[str, dict[str, int]] = field(default_factory=dict)  # status -> frequency -> count
     signups: dict[str, dict[str, int]] = field(default_factory=dict)  # "sign-ups"/"confirmations" -> "7d" -> n
     mail: dict[str, int] = field(default_factory=dict)
+    mail_relay: dict | None = None  # set while delivery is paused for a refusing relay
     last_digest: dict[str, str | None] = field(default_factory=dict)  # frequency -> "period at time"
     search: dict[str, object] = field(default_factory=dict)
     reviews: dict[str, int] = field(default_factory=dict)  # "overdue" / "due within N days" -> count
@@ -54,6 +55,7 @@ def collect(now: datetime | None = None) -> SiteStats:
         subscribers=_subscribers(),
         signups=_signups(now),
         mail=_mail(now),
+        mail_relay=_mail_relay(),
         last_digest=_last_digests(),
         search=_search(),
         reviews=count_reviews_due(REVIEW_SOON_DAYS, now.date()),
@@ -127,6 +129,12 @@ def _mail(now: datetime) -> dict[str, int]:
     return {"queued": queued, "retrying": retrying, "sending": sending, "sent (24 h)": sent, "failed (24 h)": failed}
 
 
+def _mail_relay() -> dict | None:
+    from .newsletter import mail_health
+
+    return mail_health.relay_report(mail_health.current_pause())
+
+
 def _last_digests() -> dict[str, str | None]:
     """Per frequency, the newest digest period sent and when (from the subscribers' marks)."""
     result: dict[str, str | None] = {}
@@ -169,6 +177,10 @@ def render(stats: SiteStats) -> str:
                          [(what, *row.values()) for what, row in stats.signups.items()]))
     blocks.append(_table("Medical reviews", ("articles",), list(stats.reviews.items())))
     blocks.append(_table("Mail", ("count",), list(stats.mail.items())))
+    if stats.mail_relay:
+        relay = stats.mail_relay
+        blocks.append(f"Mail delivery: PAUSED since {relay['since']}: the mail server refuses every mail "
+                      f"({relay['reply']}); not counted as bounces. Next try at {relay['retry_at']}.")
     blocks.append(_table("Last digest", ("period, sent",),
                          [(frequency, value or "never") for frequency, value in stats.last_digest.items()]))
     search = stats.search

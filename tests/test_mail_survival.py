@@ -14,6 +14,7 @@ from clock import iso_day, moment
 from miafeed.newsletter.delivery import BackgroundDelivery, claim_batch, deliver_batch, deliver_due
 from miafeed.newsletter.digests import send_digests
 from miafeed.newsletter.models import OutgoingMail, Subscriber
+from clock import iso_day
 from newsletter_support import (  # noqa: F401
     Inbox, app, app_config, deliver, free_port, make_app, queued_mail, sign_up, smtp_app, smtp_inbox,
 )
@@ -175,10 +176,14 @@ def test_mail_retry_requeues_failed_mail(tmp_path, smtp_inbox):
 
 @pytest.fixture
 def digest_reader(tmp_path, content):
-    content.write("news", title="New sleep study", slug="new-sleep-study", published=iso_day(-2))
+    # Published yesterday: inside the first weekly digest's window on any day the suite runs.
+    content.write("news", title="New sleep study", slug="new-sleep-study", published=iso_day(-1))
+
+    built = []
 
     def build(**config):
         app = make_app(tmp_path, **config)
+        built.append(app)
         with app.app_context():
             content.import_all()
             db.session.add(Subscriber(email="digest@example.org", frequency="weekly", status="active",
@@ -186,7 +191,11 @@ def digest_reader(tmp_path, content):
             db.session.commit()
         return app
 
-    return build
+    yield build
+    for app in built:  # closed here, not left to a garbage collection during a later test
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _reader(app) -> Subscriber:

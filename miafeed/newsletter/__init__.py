@@ -16,7 +16,7 @@ def init_app(app) -> None:
     """Wire the newsletter into the app."""
     from ..extensions import limiter
     from ..web import register_health_check
-    from . import cli, delivery, signing
+    from . import cli, mail_health, signing
     from .forms import SubscribeForm
     from .views import bp, privacy, sample_digest
 
@@ -30,7 +30,7 @@ def init_app(app) -> None:
     cli.init_app(app)
 
     app.jinja_env.globals["blank_subscribe_box"] = _blank_subscribe_box(app, SubscribeForm)
-    register_health_check(app, "mail_queue", delivery.queue_health)
+    register_health_check(app, "mail_queue", mail_health.queue_health)
 
 
 def _blank_subscribe_box(app, form_class):

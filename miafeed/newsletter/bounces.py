@@ -1,13 +1,16 @@
 """Hard bounces: stop mailing an address that its server keeps refusing.
 
-A permanent refusal (an SMTP 5xx answer: "no such user", "mailbox
-disabled") is counted on the subscriber the mail was for. After
+A permanent refusal about the reader's address (an SMTP 5xx answer such
+as "550 5.1.1 no such user" or "5.2.1 mailbox disabled"; the rule is
+transports.PermanentFailure.about_recipient) is counted on the subscriber
+the mail was for. A refusal about the relay or the message ("554 5.7.1
+relay access denied", 500 after DATA) never is. After
 MAIL_BOUNCE_LIMIT of them in a row, an active subscriber is marked BOUNCED
 and gets no more digests, which protects the sender's reputation with the
 big mail providers. Any mail to them that the server accepts resets the
 count, so a mailbox that was full for a week is not dropped.
 
-Only delivery.py calls this, once for each mail outcome it records, in the
+Only mail_queue.record_outcome calls this, once for each mail outcome it records, in the
 same transaction that records it.
 """
 from __future__ import annotations

@@ -9,7 +9,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from . import subscriptions
-from .delivery import deliver_due, requeue_failed
+from .mail_queue import requeue_failed
+from .sending import deliver_due
 from .digests import send_digests
 from .models import FREQUENCIES
 
@@ -24,6 +25,9 @@ def deliver_command(limit: int | None) -> None:
     """Send every queued mail that is due (SMTP, or instance/outbox/)."""
     report = deliver_due(current_app._get_current_object(), limit=limit)
     click.echo(f"Mail: {report.sent} sent, {report.retrying} to retry later, {report.failed} failed.")
+    if report.relay_refused:
+        click.secho(f"Delivery is paused: the mail server refuses every mail ({report.relay_refused}). "
+                    "Check MAIL_SERVER and its login; delivery resumes by itself once it takes mail.", fg="red", err=True)
 
 
 @mail_cli.command("retry")

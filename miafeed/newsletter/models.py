@@ -125,3 +125,23 @@ class OutgoingMail(db.Model):
 
     def __repr__(self) -> str:
         return f"<OutgoingMail {self.id} {self.kind} {self.status}>"
+
+
+class MailRelayPause(db.Model):
+    """Delivery paused because the relay refuses every mail with one reply.
+
+    At most one row (id 1): present while paused, deleted when the relay
+    takes mail again. Kept in the database so that every worker, host and
+    `flask mail deliver` honours the pause and /healthz on any host reports
+    it (see mail_health.py).
+    """
+
+    __tablename__ = "mail_relay_pause"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The refusal with addresses blanked out (transports.PermanentFailure.reply_key).
+    reply: Mapped[str] = mapped_column(Text)
+    since: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Delivery tries one mail again at this time; each refusal doubles the wait.
+    retry_at: Mapped[datetime] = mapped_column(DateTime)
+    refusals: Mapped[int] = mapped_column(Integer, default=1)
