@@ -10,11 +10,11 @@ import pytest
 
 from miafeed.extensions import db
 from miafeed.models import utcnow
-from clock import iso_day, moment
 from miafeed.newsletter.delivery import BackgroundDelivery, claim_batch, deliver_batch, deliver_due
 from miafeed.newsletter.digests import send_digests
 from miafeed.newsletter.models import OutgoingMail, Subscriber
-from clock import iso_day
+
+from clock import iso_day, moment
 from newsletter_support import (  # noqa: F401
     Inbox, app, app_config, deliver, free_port, make_app, queued_mail, sign_up, smtp_app, smtp_inbox,
 )
