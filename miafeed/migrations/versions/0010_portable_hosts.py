@@ -2,7 +2,7 @@
 tree-relative source paths
 
 Revision ID: 0010_portable_hosts
-Revises: 0008_topics_bounces
+Revises: 0009_mail_relay_pause
 Create Date: 2026-12-02 14:10:00
 
 Only additions and a rewrite of a column's values: code of the previous
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 
 revision = '0010_portable_hosts'
-down_revision = '0008_topics_bounces'
+down_revision = '0009_mail_relay_pause'
 branch_labels = None
 depends_on = None
 
