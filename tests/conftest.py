@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from miafeed import create_app
 from miafeed.content import import_content
-from miafeed.extensions import db
 
+from apps import app, app_config, app_defaults  # noqa: F401  (the suite's one app fixture)
 from clock import NOW, iso_day
-from database_support import ON_POSTGRES, close_test_databases, database_uri_for, drop_test_databases
+from database_support import ON_POSTGRES, close_test_databases, drop_test_databases
 
 CATEGORIES_YML = """\
 - name: Mental Health & Mindfulness
@@ -96,27 +95,6 @@ AUTHORS_YML = """\
   slug: cy-intern
   bio: Cy helps out and has no professional title.
 """
-
-
-@pytest.fixture
-def app(tmp_path):
-    instance = tmp_path / "instance"
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "SQLALCHEMY_DATABASE_URI": database_uri_for(instance),
-            "WTF_CSRF_ENABLED": False,
-            "SITE_URL": "http://localhost",
-        },
-        instance_path=str(instance),
-    )
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 class Clock:

@@ -1,17 +1,13 @@
-"""Run the real gunicorn with the project's gunicorn.conf.py for a test."""
+"""Run the real gunicorn with the project's gunicorn.conf.py for a test (tests/processes.py)."""
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from newsletter_support import free_port
+from processes import free_port, gunicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,23 +34,6 @@ def running_gunicorn(tmp_path: Path, log_path: Path, **env_overrides):
         MIAFEED_MAIL_BACKGROUND_DELIVERY="false",
         **env_overrides,
     )
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                get(base + "/robots.txt", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text()}")
-                time.sleep(0.2)
+    with gunicorn(env, log_path, base + "/robots.txt"):
         yield base, port
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)

@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -13,14 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from processes import BIN, ROOT, free_port, gunicorn  # noqa: F401  (free_port: tests import it from here)
 
 
 @dataclass
@@ -86,25 +76,5 @@ def running(host: Host, workers: int = 2, log_dir: Path | None = None):
     env = dict(host.env(), HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(workers),
                MIAFEED_SITE_URL=host.base_url)
     log_path = (log_dir or host.instance) / f"gunicorn-{host.name}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w") as log:
-        server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=host.root, env=env,
-                                  stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    host.get("/robots.txt")
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"gunicorn for {host.name} did not start:\n{log_path.read_text()}")
-                    time.sleep(0.2)
-            yield host
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with gunicorn(env, log_path, host.base_url + "/robots.txt", cwd=host.root):
+        yield host

@@ -4,7 +4,6 @@ and small actions that read like what a reader does."""
 from __future__ import annotations
 
 import re
-import socket
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -12,49 +11,34 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from database_support import database_uri_for
-from miafeed import create_app
 from miafeed.extensions import db
 from miafeed.newsletter.delivery import deliver_due
 from miafeed.newsletter.models import OutgoingMail, Subscriber
 
-SITE = "http://localhost"
+import apps
+from apps import SITE, app, app_config  # noqa: F401  (the suite's one app fixture; newsletter modules import it from here)
+from processes import free_port  # noqa: F401  (tests import it from here too)
+
+
+# What every newsletter test runs with unless it says otherwise: no rate
+# limit, no background thread (tests deliver by hand), no minimum answer time.
+NEWSLETTER_SETTINGS = {
+    "RATELIMIT_ENABLED": False,
+    "MAIL_BACKGROUND_DELIVERY": False,
+    "SUBSCRIBE_MIN_ANSWER_SECONDS": 0,  # tests assert behaviour, not timing
+    "MAIL_DEFAULT_SENDER": "Mia's Feed <newsletter@miafeed.test>",
+}
 
 
 def make_app(tmp_path, **overrides):
-    """A fresh app and database in tmp_path; overrides win over the defaults."""
-    instance = tmp_path / "instance"
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key",
-        "SQLALCHEMY_DATABASE_URI": database_uri_for(instance),
-        "WTF_CSRF_ENABLED": False,
-        "SITE_URL": SITE,
-        "RATELIMIT_ENABLED": False,
-        "MAIL_BACKGROUND_DELIVERY": False,
-        "SUBSCRIBE_MIN_ANSWER_SECONDS": 0,  # tests assert behaviour, not timing
-        "MAIL_DEFAULT_SENDER": "Mia's Feed <newsletter@miafeed.test>",
-    }
-    config.update(overrides)
-    app = create_app(config, instance_path=str(instance))
-    with app.app_context():
-        db.create_all()
-    return app
+    """A fresh app with the newsletter settings; `overrides` win over them."""
+    return apps.make_app(tmp_path, **(NEWSLETTER_SETTINGS | overrides))
 
 
 @pytest.fixture
-def app_config():
-    """Override in a module or with parametrize to change the app's settings."""
-    return {}
-
-
-@pytest.fixture
-def app(tmp_path, app_config):
-    app = make_app(tmp_path, **app_config)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def app_defaults() -> dict:
+    """Import this into a test module to give its `app` the newsletter settings."""
+    return dict(NEWSLETTER_SETTINGS)
 
 
 class Inbox:
@@ -71,12 +55,6 @@ class Inbox:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [message for message in self.messages if message["To"] == address]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from miafeed.newsletter.models import OutgoingMail, Subscriber
 
 from clock import iso_day, moment
 from newsletter_support import (  # noqa: F401
-    Inbox, app, app_config, deliver, free_port, make_app, queued_mail, sign_up, smtp_app, smtp_inbox,
+    Inbox, app, app_config, app_defaults, deliver, free_port, make_app, queued_mail, sign_up, smtp_app, smtp_inbox,
 )
 
 

@@ -11,7 +11,7 @@ from miafeed.models import utcnow
 from miafeed.newsletter import digests
 from miafeed.newsletter.models import Subscriber
 from newsletter_support import (  # noqa: F401
-    app, app_config, deliver, html_part, smtp_app, smtp_inbox, text_part,
+    app, app_config, app_defaults, deliver, html_part, smtp_app, smtp_inbox, text_part,
 )
 
 NOTE = "We wrote that 262 people took part; the trial had 226."

@@ -12,7 +12,7 @@ from miafeed.models import utcnow
 from miafeed.newsletter import digests
 from miafeed.newsletter.models import Subscriber
 from newsletter_support import (  # noqa: F401
-    app, app_config, deliver, html_part, link, queued_mail, smtp_app, smtp_inbox, subscriber, text_part,
+    app, app_config, app_defaults, deliver, html_part, link, queued_mail, smtp_app, smtp_inbox, subscriber, text_part,
 )
 
 

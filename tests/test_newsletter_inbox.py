@@ -21,7 +21,7 @@ from miafeed.newsletter import digests, mail, subscriptions
 from miafeed.newsletter.models import Subscriber
 from miafeed.newsletter.signing import DkimSettingsError
 from newsletter_support import (  # noqa: F401
-    Inbox, app, app_config, deliver, free_port, html_part, link, make_app, path_of, queued_mail, sign_up,
+    Inbox, app, app_config, app_defaults, deliver, free_port, html_part, link, make_app, path_of, queued_mail, sign_up,
     smtp_app, smtp_inbox, subscriber, text_part,
 )
 

@@ -10,7 +10,7 @@ from itsdangerous import URLSafeTimedSerializer
 from miafeed.extensions import db
 from miafeed.newsletter import subscriptions, tokens
 from newsletter_support import (  # noqa: F401
-    app, app_config, deliver, link, path_of, queued_mail, sign_up, smtp_app, smtp_inbox, subscriber,
+    app, app_config, app_defaults, deliver, link, path_of, queued_mail, sign_up, smtp_app, smtp_inbox, subscriber,
 )
 
 

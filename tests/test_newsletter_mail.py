@@ -9,7 +9,7 @@ from email.policy import default as default_policy
 
 from miafeed.newsletter.delivery import BackgroundDelivery, claim_batch
 from newsletter_support import (  # noqa: F401
-    SITE, app, app_config, deliver, free_port, html_part, link, make_app, queued_mail,
+    SITE, app, app_config, app_defaults, deliver, free_port, html_part, link, make_app, queued_mail,
     sign_up, smtp_app, smtp_inbox, subscriber, text_part,
 )
 

@@ -9,7 +9,7 @@ from itsdangerous import TimestampSigner
 
 from miafeed.newsletter.forms import safe_local_path
 from newsletter_support import (  # noqa: F401
-    app, app_config, deliver, link, path_of, sign_up, smtp_app, smtp_inbox, subscriber,
+    app, app_config, app_defaults, deliver, link, path_of, sign_up, smtp_app, smtp_inbox, subscriber,
 )
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from miafeed.newsletter import subscriptions, tokens
-from newsletter_support import app, app_config, queued_mail, sign_up, subscriber  # noqa: F401
+from newsletter_support import app, app_config, app_defaults, queued_mail, sign_up, subscriber  # noqa: F401
 
 
 def test_privacy_page_says_what_is_stored_why_how_long_and_how_to_leave(client):

@@ -10,7 +10,7 @@ import pytest
 from miafeed.extensions import db
 from miafeed.models import utcnow
 from miafeed.newsletter.models import Subscriber
-from newsletter_support import app, app_config, queued_mail, sign_up, subscriber  # noqa: F401
+from newsletter_support import app, app_config, app_defaults, queued_mail, sign_up, subscriber  # noqa: F401
 
 
 def test_home_page_has_the_inline_form_with_frequency_and_privacy_link(client):

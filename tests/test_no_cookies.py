@@ -6,7 +6,7 @@ from flask import session
 
 from miafeed.extensions import db
 from miafeed.newsletter import subscriptions, tokens
-from newsletter_support import app, app_config  # noqa: F401
+from newsletter_support import app, app_config, app_defaults  # noqa: F401
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
 

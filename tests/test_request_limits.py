@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter_support import app, app_config, queued_mail, sign_up  # noqa: F401
+from newsletter_support import app, app_config, app_defaults, queued_mail, sign_up  # noqa: F401
 
 
 def test_a_huge_form_post_gets_a_readable_413_page(client):

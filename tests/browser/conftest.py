@@ -11,11 +11,9 @@ Screenshots and the server log go to test-output/browser/ (gitignored).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -23,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from clock import iso_day
 from database_support import session_database_uri
+from processes import free_port, gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "browser"
@@ -63,12 +63,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _content_folder(tmp: Path) -> Path:
     # MIAFEED_TEST_CONTENT points the suite at another content folder (a
     # checkout with more articles, say) without copying files around.
@@ -88,7 +82,7 @@ def _content_folder(tmp: Path) -> Path:
             summary: "A short, plain-language summary of a study about {tags[0]}."
             source_name: Example Research News
             source_url: https://research.example.org/{slug}
-            published: 2026-01-{10 + number:02d}
+            published: {iso_day(-20 + number)}
             ---
 
             ## What the study did
@@ -130,7 +124,7 @@ def site(tmp_path_factory):
     OUTPUT.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path_factory.mktemp("browser-site")
     instance = tmp / "instance"
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = dict(
         os.environ,
@@ -156,24 +150,8 @@ def site(tmp_path_factory):
     if "\n  search" in commands:  # the search index, once that branch is merged
         subprocess.run([*flask, "search", "reindex"], cwd=ROOT, env=env, check=True, capture_output=True)
 
-    log = open(OUTPUT / "gunicorn.log", "w")
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base_url + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start; see {OUTPUT / 'gunicorn.log'}")
-            time.sleep(0.2)
-
+    # /healthz answers 200 once the database and the search index are ready.
+    with gunicorn(env, OUTPUT / "gunicorn.log", base_url + "/healthz"):
         site = Site(base_url=base_url, instance=instance, endpoints=_endpoints(tmp / "url-map"),
                     database_uri=database or f"sqlite:///{instance}/miafeed.db")
         with urllib.request.urlopen(base_url + "/sitemap.xml", timeout=5) as response:
@@ -185,14 +163,6 @@ def site(tmp_path_factory):
                     bucket.append(path)
         assert site.articles and site.categories and site.tags, "the browser suite needs content to browse"
         yield site
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -13,22 +13,16 @@ import http.server
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
+from processes import free_port, port_open, wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "WyI0MiJd.aZsEcReTtOkEn.Q1w2e3R4"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class _Answer(http.server.BaseHTTPRequestHandler):
@@ -62,7 +56,7 @@ def test_caddy_access_log_names_mail_link_paths_without_their_tokens(tmp_path):
         pytest.skip("caddy is not installed (Debian package: caddy)")
     app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
     threading.Thread(target=app.serve_forever, daemon=True).start()
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "Caddyfile"
     config.write_text(_caddyfile(tmp_path, port, app.server_address[1]))
     env = dict(os.environ, HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"),
@@ -71,23 +65,15 @@ def test_caddy_access_log_names_mail_link_paths_without_their_tokens(tmp_path):
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     log = tmp_path / "access.log"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert caddy.poll() is None and time.monotonic() < deadline, "caddy did not start"
-                time.sleep(0.1)
+        wait_until(lambda: port_open(port), 30, "caddy did not start", process=caddy)
         for path, referer in ((f"/newsletter/confirm/{TOKEN}", None), (f"/newsletter/preferences/{TOKEN}?x=1", None),
                               ("/category/sleep", f"https://example.org/newsletter/unsubscribe/{TOKEN}")):
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             connection.request("GET", path, headers={"Referer": referer} if referer else {})
             assert connection.getresponse().read() == b"ok"
             connection.close()
-        deadline = time.monotonic() + 10
-        while (not log.exists() or log.read_text().count("\n") < 3) and time.monotonic() < deadline:
-            time.sleep(0.1)  # Caddy writes each line once the response is sent
+        # Caddy writes each line once the response is sent.
+        wait_until(lambda: log.exists() and log.read_text().count("\n") >= 3, 10, "three access-log lines")
     finally:
         caddy.terminate()
         caddy.wait(timeout=20)

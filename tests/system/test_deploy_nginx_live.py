@@ -12,34 +12,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from processes import free_port, port_open, wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for(port: int, process: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, f"{what} did not start"
-            time.sleep(0.1)
 
 
 def _site_file(tmp: Path, http_port: int, https_port: int, app_port: int) -> str:
@@ -74,7 +57,7 @@ def proxied_site(tmp_path, content):
         pytest.skip("static/dist/ is not built (make setup builds it)")
     content.write("sleep-and-mood", title="Sleep and mood", category="Sleep")
     instance = tmp_path / "instance"
-    app_port, http_port, https_port = _free_port(), _free_port(), _free_port()
+    app_port, http_port, https_port = free_port(), free_port(), free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("MIAFEED_")}
     env.update(MIAFEED_INSTANCE_PATH=str(instance), MIAFEED_SITE_URL="https://example.org", HOST="127.0.0.1",
                PORT=str(app_port), WEB_CONCURRENCY="1", MIAFEED_MAIL_BACKGROUND_DELIVERY="false",
@@ -116,8 +99,8 @@ http {{
     nginx = subprocess.Popen(["nginx", "-p", str(nginx_dir), "-e", str(nginx_dir / "logs" / "error.log"),
                               "-c", str(nginx_dir / "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_for(app_port, app, "gunicorn")
-        _wait_for(https_port, nginx, "nginx")
+        wait_until(lambda: port_open(app_port), 30, "gunicorn did not start", process=app)
+        wait_until(lambda: port_open(https_port), 30, "nginx did not start", process=nginx)
         yield http_port, https_port
     finally:
         for process in (nginx, app):
@@ -229,9 +212,8 @@ def test_nginx_access_log_names_mail_link_paths_without_their_tokens(proxied_sit
     _get(http_port, f"/newsletter/unsubscribe/{TOKEN}", tls=False)
     _get(https_port, "/category/sleep", headers={"Referer": f"https://example.org/newsletter/preferences/{TOKEN}"})
 
-    deadline = time.monotonic() + 10
-    while log.read_text().count("\n") < 5 and time.monotonic() < deadline:
-        time.sleep(0.1)  # nginx writes each line once the response is sent
+    # nginx writes each line once the response is sent.
+    wait_until(lambda: log.read_text().count("\n") >= 5, 10, "five access-log lines")
     written = log.read_text()
     assert written.count("\n") == 5, written
     assert "aZsEcReT" not in written

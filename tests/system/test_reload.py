@@ -15,12 +15,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from gunicorn_support import ROOT, running_gunicorn
+from processes import wait_until
 
 PATHS = ("/", "/articles/sleep-and-mood", "/healthz", "/search?q=sleep", "/category/sleep", "/search?q=tea")
 CLIENTS = 3
@@ -73,14 +73,6 @@ class KeepAliveClient(threading.Thread):
         self.connection.close()
 
 
-def _wait_until(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting: {what}")
-        time.sleep(0.1)
-
-
 def _site_with_one_article(tmp_path, content) -> None:
     content.write("sleep-and-mood", title="Sleep and mood", category="Sleep")
     env = dict(os.environ, MIAFEED_INSTANCE_PATH=str(tmp_path / "instance"))
@@ -95,18 +87,18 @@ def test_hup_under_keep_alive_load_drops_no_request(tmp_path, content):
     log_path = tmp_path / "gunicorn.log"
     with running_gunicorn(tmp_path, log_path, GUNICORN_THREADS="4",
                           MIAFEED_RATELIMIT_ENABLED="false") as (_base, port):
-        _wait_until(lambda: log_path.read_text().count("Booting worker") >= WORKERS, 60, "the first workers")
+        wait_until(lambda: log_path.read_text().count("Booting worker") >= WORKERS, 60, "the first workers")
         clients = [KeepAliveClient(port, offset) for offset in range(CLIENTS)]
         for client in clients:
             client.start()
         try:
-            _wait_until(lambda: all(len(client.statuses) >= 5 for client in clients), 60, "load before the HUP")
+            wait_until(lambda: all(len(client.statuses) >= 5 for client in clients), 60, "load before the HUP")
             master = int(re.search(r"Listening at: \S+ \((\d+)\)", log_path.read_text()).group(1))
             os.kill(master, signal.SIGHUP)
             # Every old worker has left and the new ones serve.
-            _wait_until(lambda: log_path.read_text().count("Worker exiting") >= WORKERS, 90, "the old workers to leave")
+            wait_until(lambda: log_path.read_text().count("Worker exiting") >= WORKERS, 90, "the old workers to leave")
             served_after = [len(client.statuses) for client in clients]
-            _wait_until(lambda: all(len(client.statuses) >= before + 5
+            wait_until(lambda: all(len(client.statuses) >= before + 5
                                     for client, before in zip(clients, served_after)), 60, "load after the HUP")
         finally:
             for client in clients:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 import urllib.request
 from email import message_from_bytes
@@ -28,15 +26,10 @@ from miafeed.secrets import ConfigurationError
 from miafeed.site_url import resolve_site_url, served_url_from_listener
 
 from clock import iso_day
+from processes import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class FormFields(HTMLParser):
@@ -68,7 +61,7 @@ def _hidden_fields(html: str, action: str | None = None) -> dict:
 def served_site(tmp_path):
     """gunicorn from gunicorn.conf.py on a free port, SITE_URL unset, mail to instance/outbox/."""
     instance = tmp_path / "instance"
-    port = _free_port()
+    port = free_port()
     # An empty home folder, and no XDG_RUNTIME_DIR: gunicorn must leave both alone.
     home = tmp_path / "home"
     home.mkdir()
@@ -84,10 +77,8 @@ def served_site(tmp_path):
     reader = threading.Thread(target=lambda: lines.extend(server.stdout), daemon=True)
     reader.start()
     try:
-        deadline = time.monotonic() + 30
-        while not any("ready" in line for line in lines):
-            assert server.poll() is None and time.monotonic() < deadline, f"gunicorn did not start: {lines}"
-            time.sleep(0.1)
+        wait_until(lambda: any("ready" in line for line in lines), 30, f"gunicorn did not start: {lines}",
+                   process=server)
         yield port, instance, env, lines
     finally:
         server.terminate()
@@ -103,10 +94,7 @@ def test_sign_up_on_another_port_mails_a_confirmation_link_that_works(served_sit
     ready = [line for line in lines if "ready" in line]
     assert ready == [f"Mia's Feed is ready: open {base}/\n"]
     # gunicorn's control socket (made once the workers are up) stays in the instance folder.
-    deadline = time.monotonic() + 20
-    while not (instance / "gunicorn.ctl").is_socket():
-        assert time.monotonic() < deadline, "no control socket in the instance folder"
-        time.sleep(0.1)
+    wait_until(lambda: (instance / "gunicorn.ctl").is_socket(), 20, "no control socket in the instance folder")
     assert list((instance.parent / "home").iterdir()) == []
 
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
@@ -119,10 +107,7 @@ def test_sign_up_on_another_port_mails_a_confirmation_link_that_works(served_sit
 
     # The worker's delivery thread writes the confirmation into the outbox.
     outbox = instance / "outbox"
-    deadline = time.monotonic() + 20
-    while not list(outbox.glob("*.eml")):
-        assert time.monotonic() < deadline, "no confirmation mail in instance/outbox/"
-        time.sleep(0.2)
+    wait_until(lambda: list(outbox.glob("*.eml")), 20, "no confirmation mail in instance/outbox/")
     mail = message_from_bytes(next(outbox.glob("*.eml")).read_bytes(), policy=default_policy)
     text = mail.get_body(("plain",)).get_content()
     link = re.search(r"http\S+/newsletter/confirm/\S+", text).group(0)
@@ -146,10 +131,7 @@ def test_sign_up_on_another_port_mails_a_confirmation_link_that_works(served_sit
     subprocess.run([*flask, "content", "import", str(content)], cwd=ROOT, env=cron_env, check=True, capture_output=True)
     subprocess.run([*flask, "digest", "send", "--frequency", "weekly"], cwd=ROOT, env=cron_env, check=True,
                    capture_output=True)
-    deadline = time.monotonic() + 20
-    while len(list(outbox.glob("*digest*.eml"))) < 1:
-        assert time.monotonic() < deadline, "no digest in instance/outbox/"
-        time.sleep(0.2)
+    wait_until(lambda: list(outbox.glob("*digest*.eml")), 20, "no digest in instance/outbox/")
     digest = message_from_bytes(next(outbox.glob("*digest*.eml")).read_bytes(), policy=default_policy)
     assert f"{base}/articles/naps-and-memory" in digest.get_body(("plain",)).get_content()
     assert digest["List-Unsubscribe"].startswith(f"<{base}/newsletter/unsubscribe/")
@@ -200,7 +182,7 @@ def test_a_malformed_site_url_is_refused_with_what_to_write(tmp_path, bad):
 def test_gunicorn_refuses_production_without_site_url_in_one_line(tmp_path):
     env = {name: value for name, value in os.environ.items() if not name.startswith("MIAFEED_")}
     env.update(MIAFEED_INSTANCE_PATH=str(tmp_path), MIAFEED_ENV="production", MIAFEED_SECRET_KEY="k" * 40,
-               PORT=str(_free_port()), PYTHONWARNINGS="ignore")
+               PORT=str(free_port()), PYTHONWARNINGS="ignore")
     result = subprocess.run([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1

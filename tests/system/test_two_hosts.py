@@ -25,21 +25,13 @@ from sqlalchemy.pool import NullPool
 
 from database_support import database_uri_for
 from hosts_support import ROOT, Host, running
+from processes import wait_until
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 LIMIT = 5
 ATTEMPTS = 14
-
-
-def _wait_for(check, seconds: float, step: float = 0.1):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(step)
 
 
 def test_two_hosts_share_database_search_log_and_rate_limit(tmp_path, content, redis_server):
@@ -62,7 +54,7 @@ def test_two_hosts_share_database_search_log_and_rate_limit(tmp_path, content, r
     logs = OUTPUT / "two-hosts"
     with running(a, log_dir=logs), running(b, log_dir=logs):
         # B started with an empty instance folder: it builds its index from the database.
-        assert _wait_for(lambda: b.get("/healthz")[0] == 200, 30), b.get("/healthz")
+        wait_until(lambda: b.get("/healthz")[0] == 200, 30, f"host B healthy: {b.get('/healthz')}")
         page = b.get("/search?q=recall")[1]  # a body word: the title is shown unhighlighted
         (logs / "b-search.html").write_text(page)
         assert "Afternoon naps and memory" in page
@@ -72,9 +64,9 @@ def test_two_hosts_share_database_search_log_and_rate_limit(tmp_path, content, r
         started = time.monotonic()
         a.flask("content", "import", str(content.root))
         imported = time.monotonic()
-        found = _wait_for(lambda: "Late coffee and deep sleep" in b.get("/search?q=zebrafishlike")[1], 30)
+        wait_until(lambda: "Late coffee and deep sleep" in b.get("/search?q=zebrafishlike")[1], 30,
+                   "host B finds the article imported on host A")
         hit, hit_wall = time.monotonic(), datetime.now(timezone.utc).replace(tzinfo=None)
-        assert found, "host B never found the article imported on host A"
 
         statuses = [(host.name, host.sign_up(f"reader{n}@example.org")) for n, host in
                     enumerate([a, b] * (ATTEMPTS // 2))]
@@ -163,19 +155,19 @@ def test_a_host_on_the_previous_release_keeps_serving_after_this_releases_migrat
 
     logs = OUTPUT / "rolling-deploy"
     with running(old, log_dir=logs):
-        assert _wait_for(lambda: old.get("/healthz")[0] == 200, 30), old.get("/healthz")
+        wait_until(lambda: old.get("/healthz")[0] == 200, 30, f"the old host healthy: {old.get('/healthz')}")
         assert "version" not in json.loads(old.get("/healthz")[1])  # it really is the old code
 
         new.flask("db", "upgrade", "heads")  # this release's migration, under the running old host
 
         assert "Moonlight and sleep" in old.get("/")[1]
         assert old.get("/articles/moonlight")[0] == 200
-        assert _wait_for(lambda: "Moonlight and sleep" in old.get("/search?q=moonlit")[1], 30)
+        wait_until(lambda: "Moonlight and sleep" in old.get("/search?q=moonlit")[1], 30, "the old host finds the new article")
         assert old.get("/healthz")[0] == 200
         # The old code still imports into the migrated database.
         content.write("naps", slug="naps", title="Afternoon naps and memory", body="A nap after learning helps recall.")
         old.flask("content", "import", str(content.root))
-        assert _wait_for(lambda: "Afternoon naps and memory" in old.get("/search?q=recall")[1], 30)
+        wait_until(lambda: "Afternoon naps and memory" in old.get("/search?q=recall")[1], 30, "the old host finds the imported article")
 
         # The new release's first import, from its own copy of the same tree:
         # nothing changed, and the pictures' originals are now in the database.
@@ -185,11 +177,11 @@ def test_a_host_on_the_previous_release_keeps_serving_after_this_releases_migrat
         assert "0 added, 0 updated, 0 removed, 2 unchanged" in result.stdout, result.stdout
 
         with running(new, log_dir=logs):
-            assert _wait_for(lambda: new.get("/healthz")[0] == 200, 30), new.get("/healthz")
+            wait_until(lambda: new.get("/healthz")[0] == 200, 30, f"the new host healthy: {new.get('/healthz')}")
             version = json.loads(new.get("/healthz")[1])["version"]
             # The new host's follower has said which code it runs; the old code says nothing.
             heard = re.compile(rf"^  \S+\s+{re.escape(version)}\s+\d+ s ago$", re.M)
-            assert _wait_for(lambda: heard.search(new.flask("stats").stdout), 30, step=1)
+            wait_until(lambda: heard.search(new.flask("stats").stdout), 30, "flask stats lists the new host", step=1)
             page = new.get("/articles/moonlight")[1]
             names = sorted(set(re.findall(r"/images/([0-9a-f]{20}-[a-z0-9]+\.(?:webp|jpg))", page)))
             assert len(names) == 7

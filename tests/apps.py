@@ -1,0 +1,55 @@
+"""The one way a test gets an app: `make_app(tmp_path, **settings)`, and the
+`app` fixture built on it.
+
+A fresh app and database per test. Settings come in two layers: a module's
+defaults (the `app_defaults` fixture; tests/newsletter_support.py gives the
+newsletter tests theirs) and one test's own (`app_config`, usually through
+`@pytest.mark.parametrize("app_config", [{...}])`).
+"""
+from __future__ import annotations
+
+import pytest
+
+from miafeed import create_app
+from miafeed.extensions import db
+
+from database_support import database_uri_for
+
+SITE = "http://localhost"
+
+
+def make_app(tmp_path, **settings):
+    """A fresh app and database in tmp_path/instance; `settings` win over the defaults."""
+    instance = tmp_path / "instance"
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_uri_for(instance),
+        "WTF_CSRF_ENABLED": False,
+        "SITE_URL": SITE,
+    } | settings
+    app = create_app(config, instance_path=str(instance))
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app_defaults() -> dict:
+    """Settings for every test of a module (override the fixture in the module)."""
+    return {}
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """One test's settings (parametrize it)."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_defaults, app_config):
+    app = make_app(tmp_path, **(app_defaults | app_config))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
