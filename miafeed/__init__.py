@@ -36,7 +36,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .articles import bp as articles_bp
     from .content import cli as content_cli
     from .feeds import bp as feeds_bp
-    from . import newsletter, search, trust
+    from . import feedback, newsletter, search, trust
 
     database.init_app(app)
     ratelimit_storage.init_app(app)
@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     search.init_app(app)
     newsletter.init_app(app)
     trust.init_app(app)
+    feedback.init_app(app)
     from . import backup, stats
 
     backup.init_app(app)
