@@ -172,12 +172,12 @@ def test_article_page_shows_author_reviewer_key_points_correction_and_study(clie
     page = client.get("/articles/tai-chi-eases-fibromyalgia").get_data(as_text=True)
     assert re.search(r'By <a href="/author/ada-writer" rel="author">Ada Writer, MSc</a>', page)
     assert 'Medically reviewed by <a href="/author/ben-doctor">Ben Doctor, MD, MPH</a> (Physician reviewer)' in page
-    assert 'Last reviewed <time datetime="2026-02-01">February 1, 2026</time>' in page
+    assert 'Last reviewed <time datetime="2026-02-01">1 February 2026</time>' in page
     key_points = page.index("Key points")
     assert key_points < page.index('class="article-body"')
     assert "Twice a week for 24 weeks worked best." in page
     assert '<h2 id="corrections-title">Correction</h2>' in page
-    assert "January 20, 2026</time>: We said 262 people took part; it was 226." in page
+    assert "20 January 2026</time>: We said 262 people took part; it was 226." in page
     study = page[page.index('<section class="study-box"'):]
     assert "Randomised controlled trial." in study
     assert "<cite>The BMJ</cite>, 2018" in study
