@@ -32,7 +32,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
 
-    from . import assets, caching, database, metadata, ratelimit_storage, security, web
+    from . import assets, caching, database, illustrations, metadata, ratelimit_storage, security, web
     from .articles import bp as articles_bp
     from .content import cli as content_cli
     from .feeds import bp as feeds_bp
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     security.init_app(app)
     caching.init_app(app)
     assets.init_app(app)
+    illustrations.init_app(app)
     content_cli.init_app(app)
     app.register_blueprint(articles_bp)
     app.register_blueprint(feeds_bp)

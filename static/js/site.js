@@ -34,13 +34,33 @@
       document.querySelectorAll("[data-native-share]").forEach(function (button) { button.hidden = false; });
     }
     relatedPanelState("loading");
-    // On a phone the categories scroll sideways: bring the current one into view.
-    var current = document.querySelector(".category-nav [aria-current='page']");
-    if (current) {
-      var row = current.closest("ul");
-      if (row.scrollWidth > row.clientWidth) row.scrollLeft = current.offsetLeft - row.offsetLeft - 16;
-    }
+    categoryStrip();
   });
+
+  // On a phone the categories scroll sideways in one row. The current one
+  // is brought into view with its first letter at the left edge (never the
+  // tail of its neighbour, which reads as a cut-off name), and the arrows
+  // at either end (CSS, from data-scrolled / data-at-end) say there is more.
+  function categoryStrip() {
+    var nav = document.querySelector(".category-nav");
+    var row = nav && nav.querySelector("ul");
+    if (!row) return;
+    function update() {
+      nav.toggleAttribute("data-scrolled", row.scrollLeft > 2);
+      nav.toggleAttribute("data-at-end", row.scrollLeft + row.clientWidth >= row.scrollWidth - 2);
+    }
+    var current = row.querySelector("[aria-current='page']");
+    if (current && row.scrollWidth > row.clientWidth) {
+      var item = current.closest("li");
+      var offset = item.getBoundingClientRect().left - row.getBoundingClientRect().left;
+      if (item.getBoundingClientRect().right > row.getBoundingClientRect().right - 32 || offset < 0) {
+        row.scrollLeft += offset - parseFloat(getComputedStyle(row).paddingLeft || "0");
+      }
+    }
+    update();
+    row.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update, { passive: true });
+  }
 
   // The Related Articles panel: "Finding..." while htmx asks, and when the
   // request fails (server error, network, timeout) a message and a retry
