@@ -47,14 +47,25 @@
     if (!row) return;
     function update() {
       nav.toggleAttribute("data-scrolled", row.scrollLeft > 2);
-      nav.toggleAttribute("data-at-end", row.scrollLeft + row.clientWidth >= row.scrollWidth - 2);
+      var last = row.lastElementChild;
+      nav.toggleAttribute("data-at-end", !last || last.getBoundingClientRect().right <= row.getBoundingClientRect().right + 1);
     }
     var current = row.querySelector("[aria-current='page']");
     if (current && row.scrollWidth > row.clientWidth) {
-      var item = current.closest("li");
-      var offset = item.getBoundingClientRect().left - row.getBoundingClientRect().left;
-      if (item.getBoundingClientRect().right > row.getBoundingClientRect().right - 32 || offset < 0) {
-        row.scrollLeft += offset - parseFloat(getComputedStyle(row).paddingLeft || "0");
+      // Scroll to the first item start from which the current item shows
+      // whole, so the strip begins with a whole name.
+      var items = Array.prototype.slice.call(row.querySelectorAll("li"));
+      var origin = row.getBoundingClientRect().left - row.scrollLeft;
+      var end = current.closest("li").getBoundingClientRect().right - origin;
+      var visible = row.clientWidth - 2;
+      for (var i = 0; i < items.length; i++) {
+        var start = items[i].getBoundingClientRect().left - origin;
+        if (start + visible >= end) {
+          // The last names may need room after them to scroll that far.
+          if (start > row.scrollWidth - row.clientWidth) nav.setAttribute("data-room", "");
+          row.scrollLeft = start;
+          break;
+        }
       }
     }
     update();
