@@ -198,7 +198,7 @@ def test_focus_has_its_own_colour_not_the_error_colour(site, new_page, scheme):
     assert colours["error"] in ("rgb(179, 66, 31)", "rgb(255, 177, 153)")
 
 
-def test_preferences_on_a_phone_put_the_error_summary_in_view_with_a_link_to_the_field(site, new_page):
+def test_preferences_on_a_phone_put_the_error_summary_in_view_with_a_link_to_the_field(site, new_page, output_dir):
     require(site, "newsletter.subscribe")
     address = f"summary-{time.time_ns()}@example.org"
     page = new_page(width=375, height=700).page
@@ -221,6 +221,7 @@ def test_preferences_on_a_phone_put_the_error_summary_in_view_with_a_link_to_the
     box = summary.bounding_box()
     assert box["y"] + box["height"] <= 700  # in view without scrolling
     assert "Choose at least one topic" in summary.inner_text()
+    page.screenshot(path=str(output_dir / "polish-preferences-error-375-light.png"))
     summary.get_by_role("link").first.click()
     focused = page.evaluate("document.activeElement.name")
     assert focused == "topics"
