@@ -121,6 +121,10 @@ def test_unticking_every_topic_is_refused_and_nothing_changes(smtp_app, three_to
     page = answer.get_data(as_text=True)
     assert "Choose at least one topic. To get no mail at all, unsubscribe below." in page
     assert "Nothing was saved" in page
+    # The reason is in the summary at the top (focus moves there), linked to the field far below.
+    summary = re.search(r'<div class="error-summary" id="error-summary"[^>]*autofocus>(.*?)</div>', page, re.S).group(1)
+    first_topic = re.search(r'<input type="checkbox" name="topics" value="(\d+)" id="topic-\1"', page).group(1)
+    assert f'<a href="#topic-{first_topic}">Choose at least one topic.' in summary
     assert subscriber(app, "reader@example.org").frequency == "weekly"
 
 
