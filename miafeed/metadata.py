@@ -22,9 +22,10 @@ def canonical_url() -> str | None:
     """This page's public address: its route and path values, plus ?page=N past the first page.
 
     Other query arguments (tracking tags, stray parameters) are dropped, so
-    every variant of a page points at one URL. None for error pages.
+    every variant of a page points at one URL. None for error pages, and for
+    the answer to a form post (a thank-you page has no address of its own).
     """
-    if request.endpoint is None or request.url_rule is None:
+    if request.endpoint is None or request.url_rule is None or request.method not in ("GET", "HEAD"):
         return None
     values = dict(request.view_args or {})
     page = parse_page_number(request.args.get("page", ""))

@@ -59,6 +59,7 @@ def test_yes_and_no_are_stored_with_the_day_and_nothing_personal(client, app, ar
     assert thanks.status_code == 200
     assert "Thank you for your answer" in thanks.get_data(as_text=True)
     assert "Back to the article" in thanks.get_data(as_text=True)
+    assert '<meta name="robots" content="noindex">' in thanks.get_data(as_text=True)  # not a page to index
     assert answer(client, article, "no").status_code == 200
     rows = stored(app)
     assert [(row["kind"], row["helpful"]) for row in rows] == [("helpful", True), ("helpful", False)]
