@@ -53,3 +53,14 @@ def test_healthy_ageing_is_spelt_the_british_way_and_keeps_its_address():
     assert ageing["name"] == "Healthy Ageing"
     for article in (ROOT / "content" / "articles").glob("*.md"):
         assert 'category: "Healthy Aging"' not in article.read_text(), article.name
+
+
+def test_the_stylesheet_braces_balance():
+    # A stray "}" makes the browser drop the rule after it without a word (it
+    # once dropped the 24 px target size of the radio buttons).
+    css = re.sub(r"/\*.*?\*/", "", (ROOT / "static" / "css" / "site.css").read_text(), flags=re.S)
+    depth = 0
+    for char in css:
+        depth += (char == "{") - (char == "}")
+        assert depth >= 0, "a } closes more than was opened"
+    assert depth == 0
