@@ -170,6 +170,7 @@ def test_too_many_answers_from_one_network_are_refused_in_words(client, app, art
     limited = answer(client, article, "yes", HTMX)
     assert limited.status_code == 200  # htmx must swap it
     assert "Too many answers from your network" in limited.get_data(as_text=True)
+    assert 'id="feedback-helpful"' in limited.get_data(as_text=True)  # the form stays, to try again later
     page = report(client, article, "three")
     assert page.status_code == 429 and "Retry-After" in page.headers
     assert "Too many answers from your network" in page.get_data(as_text=True)

@@ -78,12 +78,14 @@ def problem(slug: str):
 
 @bp.errorhandler(429)
 def rate_limited(error):
-    """Too many answers from one address: say so, in words, where the form was."""
+    """Too many answers from one address: the form again, with a notice saying why."""
     slug = (request.view_args or {}).get("slug", "")
     article = db.session.scalar(select(Article).where(Article.slug == slug))
+    fragment = "feedback/_problem_form.html" if request.endpoint == "feedback.problem" else "feedback/_helpful_form.html"
+    if article is None:  # the limit applies before the article is looked up
+        fragment = "feedback/_notice.html"
     response = render_page_or_fragment(
-        "feedback/answer.html", "feedback/_notice.html", _status(429), article=article,
-        fragment="feedback/_notice.html", notice=RATE_LIMITED,
+        "feedback/answer.html", fragment, _status(429), article=article, fragment=fragment, notice=RATE_LIMITED,
     )
     response.headers["Cache-Control"] = "no-store"
     return response
