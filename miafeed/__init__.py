@@ -32,11 +32,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
 
-    from . import assets, caching, database, metadata, page_cache, ratelimit_storage, security, web
+    from . import assets, caching, database, illustrations, metadata, page_cache, ratelimit_storage, security, web
     from .articles import bp as articles_bp
     from .content import cli as content_cli
     from .feeds import bp as feeds_bp
-    from . import newsletter, search, trust
+    from . import feedback, newsletter, search, trust
 
     database.init_app(app)
     ratelimit_storage.init_app(app)
@@ -46,12 +46,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     caching.init_app(app)
     page_cache.init_app(app)
     assets.init_app(app)
+    illustrations.init_app(app)
     content_cli.init_app(app)
     app.register_blueprint(articles_bp)
     app.register_blueprint(feeds_bp)
     search.init_app(app)
     newsletter.init_app(app)
     trust.init_app(app)
+    feedback.init_app(app)
     from . import backup, hosts, stats
 
     backup.init_app(app)

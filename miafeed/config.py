@@ -143,6 +143,14 @@ RATELIMIT_HEADERS_ENABLED = True
 # 0 (default) trusts none, so a client cannot fake its address.
 PROXY_HOPS = 0
 
+# --- Reader feedback (see docs/operations.md, Feedback) ---
+# "Was this page helpful?" and "Report a problem" at the end of each article.
+# Answers from one address count together across both forms.
+FEEDBACK_RATE_LIMIT = "10 per minute; 100 per day"
+# Answers are deleted after this many days (with every new answer, and by
+# `flask feedback prune`); the privacy page says so.
+FEEDBACK_KEEP_DAYS = 365
+
 # --- Search replicas (see docs/deployment.md, Several hosts) ---
 # Each host applies the search change log to its own index this often.
 SEARCH_FOLLOW_SECONDS = 2

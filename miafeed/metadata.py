@@ -26,9 +26,10 @@ def canonical_url() -> str | None:
     Other query arguments (tracking tags, stray parameters, ?page= on a page
     that has no pages) are dropped, so every variant of a page points at one
     URL, and the page's bytes depend only on the arguments it declares (the
-    page cache keys by nothing else). None for error pages.
+    page cache keys by nothing else). None for error pages, and for the
+    answer to a form post (a thank-you page has no address of its own).
     """
-    if request.endpoint is None or request.url_rule is None:
+    if request.endpoint is None or request.url_rule is None or request.method not in ("GET", "HEAD"):
         return None
     values = dict(request.view_args or {})
     declared = shared_page_of(current_app.view_functions.get(request.endpoint))

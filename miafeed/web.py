@@ -1,7 +1,7 @@
 """Cross-cutting HTTP helpers: fragment-or-page, paging, error pages, health."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 
 from flask import Response, abort, jsonify, make_response, render_template, request
 from sqlalchemy import text
@@ -59,8 +59,9 @@ def trust_proxies(app, wsgi_app):
     return ProxyFix(wsgi_app, x_for=hops, x_proto=hops)
 
 
-def format_date(value: datetime) -> str:
-    return f"{value:%B} {value.day}, {value.year}"
+def format_date(value: date) -> str:
+    """The house style for dates, everywhere a reader sees one: "2 December 2026"."""
+    return f"{value.day} {value:%B} {value.year}"
 
 
 def init_app(app) -> None:

@@ -17,6 +17,15 @@ from database_support import database_uri_for
 
 SITE = "http://localhost"
 
+# The app the running test made last. newsletter_support.link() mints the
+# preference links a confirmation mail no longer carries with it.
+_latest: list = []
+
+
+def latest_app():
+    """The app the running test built last (make_app or the `app` fixture)."""
+    return _latest[0]
+
 
 def make_app(tmp_path, **settings):
     """A fresh app and database in tmp_path/instance; `settings` win over the defaults."""
@@ -31,6 +40,7 @@ def make_app(tmp_path, **settings):
     app = create_app(config, instance_path=str(instance))
     with app.app_context():
         db.create_all()
+    _latest[:] = [app]
     return app
 
 

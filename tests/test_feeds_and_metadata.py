@@ -75,7 +75,7 @@ def head(client, url) -> HeadTags:
 def test_article_page_has_open_graph_twitter_and_canonical(client, published):
     tags = head(client, "/articles/sleep-stress-what-the-trial-found?utm_source=x")
     url = "http://localhost/articles/sleep-stress-what-the-trial-found"
-    assert tags.lang == "en"
+    assert tags.lang == "en-GB"
     assert tags.title == "Sleep & stress: <what> the trial found · Mia's Feed"
     assert tags.meta["description"] == ["Less sleep, more stress & worse mood."]
     assert [link["href"] for link in tags.links if link.get("rel") == "canonical"] == [url]
@@ -120,7 +120,7 @@ def test_every_page_type_has_a_unique_title_description_and_canonical(client, pu
     seen_titles, seen_canonicals = set(), set()
     for url in urls:
         tags = head(client, url)
-        assert tags.lang == "en"
+        assert tags.lang == "en-GB"
         assert tags.meta["description"][0], url
         (canonical,) = [link["href"] for link in tags.links if link.get("rel") == "canonical"]
         assert canonical == "http://localhost" + url

@@ -95,7 +95,7 @@ def requests(draw, real_tokens):
         st.one_of(
             st.none(),
             st.dictionaries(
-                st.sampled_from(["email", "frequency", "website", "source", "action", "List-Unsubscribe", "csrf_token"]),
+                st.sampled_from(["email", "frequency", "website", "source", "action", "List-Unsubscribe", "csrf_token", "answer", "text"]),
                 ODD_TEXT, max_size=5,
             ),
             st.binary(max_size=200),

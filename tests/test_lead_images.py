@@ -6,6 +6,8 @@ import json
 import re
 
 import pytest
+
+from clock import iso_day
 from PIL import Image
 from sqlalchemy import select
 
@@ -73,19 +75,53 @@ def test_article_page_shows_picture_with_srcset_size_and_high_priority(app, clie
     assert json_ld["image"] == [f"http://localhost/images/{key}-share.jpg", f"http://localhost/images/{key}-1200.jpg"]
 
 
-def test_cards_show_lazy_thumbnails_and_articles_without_image_have_none(app, client, content, picture):
+def test_cards_show_lazy_thumbnails_and_a_card_without_lead_image_shows_its_category_drawing(app, client, content, picture):
     with_image(content)
-    content.write("plain", title="No picture here", published=iso_day(-1))  # newer: the picture is on the second card
+    content.write("plain", title="No picture here", published=iso_day(-1))  # newer: the lead image is on the second card
     with app.app_context():
         content.import_all()
     home = client.get("/").get_data(as_text=True)
-    assert home.count("<picture>") == 1
-    thumbnail = re.search(r'<div class="card-image">.*?</div>', home, re.S).group(0)
+    assert home.count("<picture>") == 2  # every card has one
+    drawn, thumbnail = re.findall(r'<div class="card-image[^"]*">.*?</div>', home, re.S)
+    # The first card has no lead image: its category's drawing, with a night version for dark mode.
+    # Static names carry a content hash once `make setup` has built static/dist.
+    assert re.search(r"/static/illustrations/sleep-800(\.[0-9a-f]+)?\.webp", drawn)
+    assert 'media="(prefers-color-scheme: dark)"' in drawn
+    assert 'alt=""' in drawn and re.search(r"sleep-dark-400(\.[0-9a-f]+)?\.webp 400w", drawn)
     assert 'loading="lazy"' in thumbnail and 'fetchpriority' not in thumbnail
     assert 'alt=""' in thumbnail  # decorative: the card's title says what it is
     plain = client.get("/articles/no-picture-here").get_data(as_text=True)
-    assert "<picture>" not in plain and "og:image" not in plain
+    assert "<picture>" not in plain and "og:image" not in plain  # the drawing is for cards, not a lead image
     assert '<meta name="twitter:card" content="summary">' in plain
+
+
+def test_a_lead_image_that_is_one_of_our_drawings_has_a_night_version_and_a_photo_has_none(app, client, content, picture):
+    import shutil
+    from pathlib import Path
+
+    drawing = Path(app.config["CONTENT_DIR"]) / "images" / "heart-health.png"
+    shutil.copy(drawing, content.root / "images" / "heart.png")
+    with_image(content, name="drawn", image="../images/heart.png", slug="drawn-heart")
+    with_image(content, name="photo", slug="moon-photo")
+    with app.app_context():
+        content.import_all()
+    drawn = client.get("/articles/drawn-heart").get_data(as_text=True)
+    assert '<source type="image/webp" media="(prefers-color-scheme: dark)"' in drawn
+    assert re.search(r"/static/illustrations/heart-health-dark-800(\.[0-9a-f]+)?\.webp 800w", drawn)
+    photo = client.get("/articles/moon-photo").get_data(as_text=True)
+    assert "<picture>" in photo and "prefers-color-scheme" not in photo
+
+
+def test_a_category_without_a_drawing_gets_a_plain_card_with_a_band(app, client, content):
+    content.write("mood", title="Mood study", category="Mental Health & Mindfulness")
+    with app.app_context():
+        content.import_all()
+        from miafeed.models import Category
+
+        db.session.scalar(select(Category).where(Category.slug == "mental-health-mindfulness")).slug = "no-drawing-for-this"
+        db.session.commit()
+    home = client.get("/").get_data(as_text=True)
+    assert '<article class="card card-plain">' in home and "<picture>" not in home
 
 
 def test_variants_are_served_with_a_year_of_immutable_caching(app, client, content, picture):

@@ -71,7 +71,7 @@ def test_a_reader_who_picks_two_topics_gets_digests_with_only_those(smtp_app, th
     preferences = path_of(link(confirmation, "preferences"))
     page = client.get(preferences).get_data(as_text=True)
     assert "Topics in your digest" in page
-    assert len(re.findall(r'<input type="checkbox" name="topics" value="\d+" checked>', page)) == 3  # all by default
+    assert len(re.findall(r'<input type="checkbox" name="topics" value="\d+" id="topic-\d+" checked>', page)) == 3  # all by default
 
     ids = category_ids(app)
     saved = client.post(preferences, data={
@@ -79,7 +79,8 @@ def test_a_reader_who_picks_two_topics_gets_digests_with_only_those(smtp_app, th
         "topics": [ids["Sleep"], ids["Mental Health & Mindfulness"]],
     }).get_data(as_text=True)
     assert "Saved. You will get the weekly digest. Topics: Mental Health &amp; Mindfulness, Sleep." in saved
-    assert f'value="{ids["Chronic Pain & Conditions"]}">' in saved  # shown, now unticked
+    unticked = ids["Chronic Pain & Conditions"]
+    assert f'value="{unticked}" id="topic-{unticked}">' in saved  # shown, now unticked
 
     result = app.test_cli_runner().invoke(args=["digest", "send", "--frequency", "weekly"])
     assert "1 sent" in result.output, result.output
@@ -120,6 +121,10 @@ def test_unticking_every_topic_is_refused_and_nothing_changes(smtp_app, three_to
     page = answer.get_data(as_text=True)
     assert "Choose at least one topic. To get no mail at all, unsubscribe below." in page
     assert "Nothing was saved" in page
+    # The reason is in the summary at the top (focus moves there), linked to the field far below.
+    summary = re.search(r'<div class="error-summary" id="error-summary"[^>]*autofocus>(.*?)</div>', page, re.S).group(1)
+    first_topic = re.search(r'<input type="checkbox" name="topics" value="(\d+)" id="topic-\1"', page).group(1)
+    assert f'<a href="#topic-{first_topic}">Choose at least one topic.' in summary
     assert subscriber(app, "reader@example.org").frequency == "weekly"
 
 

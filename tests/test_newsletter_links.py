@@ -173,9 +173,10 @@ def test_preferences_can_unsubscribe_and_come_back(confirmation):
 
 def test_resubscribing_through_the_form_revokes_old_links(confirmation):
     app, client, _, mail = _confirmed(confirmation)
+    old_preferences = path_of(link(mail, "preferences"))
     client.post(path_of(link(mail, "unsubscribe")))
     sign_up(client, "reader@example.org")
-    response = client.get(path_of(link(mail, "preferences")))
+    response = client.get(old_preferences)
     assert response.status_code == 410
     assert "replaced by a newer one" in response.get_data(as_text=True)
 

@@ -70,6 +70,14 @@ def requests_for_every_route(links):
         "sample_digest": [("GET", "/sample-digest", None, {})],
         "search.suggest": [("GET", "/search/suggest?q=sle", None, {"HX-Request": "true"}),
                            ("GET", "/search/suggest?q=sle", None, {})],
+        "feedback.helpful": [("POST", "/articles/sleep-and-stress/helpful", {"answer": "yes"}, SAME_ORIGIN),
+                             ("POST", "/articles/sleep-and-stress/helpful", {"answer": "no"}, dict(SAME_ORIGIN, **htmx)),
+                             ("POST", "/articles/sleep-and-stress/helpful", {"answer": "maybe"}, SAME_ORIGIN),
+                             ("POST", "/articles/nope/helpful", {"answer": "yes"}, SAME_ORIGIN)],
+        "feedback.problem": [("POST", "/articles/sleep-and-stress/problem", {"text": "A typo"}, SAME_ORIGIN),
+                             ("POST", "/articles/sleep-and-stress/problem", {"text": "x" * 2000}, dict(SAME_ORIGIN, **htmx)),
+                             ("POST", "/articles/sleep-and-stress/problem", {"text": "spam"},
+                              {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"})],
         "static": [],  # served by WhiteNoise or Flask's static route, no app code
     }
 

@@ -65,7 +65,7 @@ def test_article_page_shows_everything_the_reader_needs(client, site):
     assert '<a href="/category/chronic-pain-conditions">Chronic Pain &amp; Conditions</a>' in page
     assert '<p class="lede">Therapy changes the brain.</p>' in page
     assert "3 min read" in page
-    assert '<time datetime="2026-02-01T09:30:00Z">February 1, 2026</time>' in page
+    assert '<time datetime="2026-02-01T09:30:00Z">1 February 2026</time>' in page
     assert "Updated <time" in page
     assert "<h2>What they found</h2>" in page and "<strong>helps</strong>" in page
     assert 'Source: <a href="https://medicalxpress.com/news/2025-05-psychological-treatment-linked-physical-brain.html"' in page

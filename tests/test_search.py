@@ -92,7 +92,7 @@ def test_finds_the_chronic_pain_review_with_words_highlighted(client, site):
 def test_result_shows_category_date_and_reading_time(client, site):
     html = search(client, q="chronic pain")
     assert "Chronic Pain &amp; Conditions</a>" in html
-    assert "March 1, 2026" in html
+    assert "1 March 2026" in html
     assert "1 min read" in html
 
 

@@ -6,18 +6,36 @@ a lead image may have, and exactly the share-card shape). Each picture is
 drawn at twice the size and scaled down, which smooths the edges. The PNGs
 are committed, so running this again is only needed to change a drawing;
 the output is the same on every run.
+
+It also writes the card pictures into static/illustrations/: each drawing
+at 400 and 800 px wide as WebP, in a day version and a night version for
+dark mode (`<slug>-dark-800.webp`). A card whose article has no lead image
+shows its category's picture (see miafeed/illustrations.py). The night
+version swaps every pale colour that covers a large area for a dark one
+of the same hue, so a
+drawing is not a bright block on a near-black page; a drawing that is dark
+already (sleep) stays as it is.
 """
 from __future__ import annotations
 
+import colorsys
 import math
 import random
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
 SIZE = (1200, 630)
 SCALE = 2
 OUT = Path(__file__).resolve().parent.parent / "content" / "images"
+CARD_OUT = Path(__file__).resolve().parent.parent / "static" / "illustrations"
+CARD_WIDTHS = (400, 800)
+# At night the background, and the pale, soft colours that cover a large
+# part of the picture (rings, a path), get a dark twin; a face, a flower
+# or a plate (smaller, or more saturated) keeps its colour.
+PALE = 0.8
+SOFT = 0.7
+LARGE_AREA = 0.04
 
 
 def canvas(background: str) -> tuple[Image.Image, ImageDraw.ImageDraw, int, int]:
@@ -162,13 +180,52 @@ DRAWINGS = {
 }
 
 
+def night_colour(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    """A pale colour's dark twin: the same hue, lightness folded down, a little less saturated."""
+    hue, lightness, saturation = colorsys.rgb_to_hls(*(channel / 255 for channel in rgb))
+    dark = 0.13 + max(0.0, lightness - PALE) * 0.5
+    return tuple(round(channel * 255) for channel in colorsys.hls_to_rgb(hue, dark, saturation * 0.55))
+
+
+def night_version(picture: Image.Image) -> Image.Image:
+    """The drawing for dark mode. Works on the full-size drawing, before it is
+    scaled down, where every shape is one exact colour."""
+    background = picture.getpixel((0, 0))
+    if colorsys.rgb_to_hls(*(channel / 255 for channel in background))[1] < 0.5:
+        return picture  # drawn at night already
+    night = picture.copy()
+    area = picture.size[0] * picture.size[1]
+    for count, colour in picture.getcolors(maxcolors=1 << 16):
+        _, lightness, saturation = colorsys.rgb_to_hls(*(channel / 255 for channel in colour))
+        pale_area = count >= area * LARGE_AREA and lightness > PALE and saturation <= SOFT
+        if colour != background and not pale_area:
+            continue
+        red, green, blue = ImageChops.difference(picture, Image.new("RGB", picture.size, colour)).split()
+        differs = ImageChops.lighter(ImageChops.lighter(red, green), blue)
+        same = differs.point(lambda value: 255 if value == 0 else 0)
+        night.paste(night_colour(colour), mask=same)
+    return night
+
+
+def write_card_pictures(slug: str, picture: Image.Image) -> None:
+    for suffix, version in (("", picture), ("-dark", night_version(picture))):
+        for width in CARD_WIDTHS:
+            small = version.resize((width, round(width * SIZE[1] / SIZE[0])), Image.Resampling.LANCZOS)
+            target = CARD_OUT / f"{slug}{suffix}-{width}.webp"
+            small.save(target, "WEBP", quality=80, method=6)
+            print(f"{target}: {target.stat().st_size // 1024} KB")
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    CARD_OUT.mkdir(parents=True, exist_ok=True)
     for slug, draw_it in DRAWINGS.items():
-        picture = draw_it().resize(SIZE, Image.Resampling.LANCZOS)
+        drawn = draw_it()
+        picture = drawn.resize(SIZE, Image.Resampling.LANCZOS)
         target = OUT / f"{slug}.png"
         picture.save(target, "PNG", optimize=True)
         print(f"{target}: {target.stat().st_size // 1024} KB")
+        write_card_pictures(slug, drawn)
 
 
 if __name__ == "__main__":

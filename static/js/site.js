@@ -34,13 +34,44 @@
       document.querySelectorAll("[data-native-share]").forEach(function (button) { button.hidden = false; });
     }
     relatedPanelState("loading");
-    // On a phone the categories scroll sideways: bring the current one into view.
-    var current = document.querySelector(".category-nav [aria-current='page']");
-    if (current) {
-      var row = current.closest("ul");
-      if (row.scrollWidth > row.clientWidth) row.scrollLeft = current.offsetLeft - row.offsetLeft - 16;
-    }
+    categoryStrip();
   });
+
+  // On a phone the categories scroll sideways in one row. The current one
+  // is brought into view with its first letter at the left edge (never the
+  // tail of its neighbour, which reads as a cut-off name), and the arrows
+  // at either end (CSS, from data-scrolled / data-at-end) say there is more.
+  function categoryStrip() {
+    var nav = document.querySelector(".category-nav");
+    var row = nav && nav.querySelector("ul");
+    if (!row) return;
+    function update() {
+      nav.toggleAttribute("data-scrolled", row.scrollLeft > 2);
+      var last = row.lastElementChild;
+      nav.toggleAttribute("data-at-end", !last || last.getBoundingClientRect().right <= row.getBoundingClientRect().right + 1);
+    }
+    var current = row.querySelector("[aria-current='page']");
+    if (current && row.scrollWidth > row.clientWidth) {
+      // Scroll to the first item start from which the current item shows
+      // whole, so the strip begins with a whole name.
+      var items = Array.prototype.slice.call(row.querySelectorAll("li"));
+      var origin = row.getBoundingClientRect().left - row.scrollLeft;
+      var end = current.closest("li").getBoundingClientRect().right - origin;
+      var visible = row.clientWidth - 2;
+      for (var i = 0; i < items.length; i++) {
+        var start = items[i].getBoundingClientRect().left - origin;
+        if (start + visible >= end) {
+          // The last names may need room after them to scroll that far.
+          if (start > row.scrollWidth - row.clientWidth) nav.setAttribute("data-room", "");
+          row.scrollLeft = start;
+          break;
+        }
+      }
+    }
+    update();
+    row.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update, { passive: true });
+  }
 
   // The Related Articles panel: "Finding..." while htmx asks, and when the
   // request fails (server error, network, timeout) a message and a retry

@@ -138,6 +138,11 @@ def site(tmp_path_factory):
         # suite signs up more often than a reader could; the limit itself is
         # tested in tests/system/test_rate_limits.py.
         MIAFEED_SUBSCRIBE_RATE_LIMIT="200 per minute",
+        MIAFEED_FEEDBACK_RATE_LIMIT="200 per minute",
+        # A reader who signs up again right after confirming gets the
+        # "already subscribed" mail (the one with preference and unsubscribe
+        # links) at once, not after the usual five minutes.
+        MIAFEED_SUBSCRIBE_NOTICE_INTERVAL_MINUTES="0",
     )
     database = session_database_uri()  # PostgreSQL under `make test-postgres`
     if database:
