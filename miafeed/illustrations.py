@@ -33,11 +33,15 @@ def _drawn_slugs(static_folder: str) -> frozenset[str]:
     )
 
 
-def _keys_of_drawn_lead_images(content_dir: str, slugs: frozenset[str]) -> dict[str, str]:
-    """Lead-image variant key -> drawing slug, for content/images/<slug>.png files."""
+def _keys_of_drawn_lead_images(content_dir: str | None, slugs: frozenset[str]) -> dict[str, str]:
+    """Lead-image variant key -> drawing slug, for content/images/<slug>.png files
+    (none when no content folder is set, as in production before the operator
+    names one)."""
     from .content.images import VARIANT_VERSION
 
     keys = {}
+    if not content_dir:
+        return keys
     for slug in slugs:
         source = Path(content_dir) / "images" / f"{slug}.png"
         if source.is_file():
