@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .engine import SEARCH_FIELD, accent_map, porter2_stem, query, STOP_WORDS
+from .spelling import us_spelling
 
 SPELL_FIELD = "spell"
 # A prefix this short would expand to most of the lexicon; with another
@@ -61,10 +62,11 @@ def fold(word: str) -> str:
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str | None:
     """The index's stem of one folded word, or None for a stop word or a
-    one-letter word (which the index leaves out)."""
+    one-letter word (which the index leaves out). British and American
+    spellings give the same stem, as in the index (engine.text_analyzer)."""
     if len(word) < 2 or word in STOP_WORDS:
         return None
-    return porter2_stem(word)
+    return porter2_stem(us_spelling(word))
 
 
 def analyse(text: str) -> list[str]:
@@ -148,7 +150,10 @@ def _expand_prefix(searcher, reader, prefix: str, minimum: int) -> list[tuple[st
     found: dict[str, tuple[int, int]] = {}
     own = stem(prefix)
     for rank, field_name in enumerate((SPELL_FIELD, SEARCH_FIELD)):
-        for scanned, raw in enumerate(reader.expand_prefix(field_name, prefix)):
+        # The stemmed field holds one spelling of each word ("haemo" is looked
+        # up as "hemo" there); the spelling field holds words as written.
+        looked_up = us_spelling(prefix) if field_name == SEARCH_FIELD else prefix
+        for scanned, raw in enumerate(reader.expand_prefix(field_name, looked_up)):
             if scanned >= MAX_PREFIX_SCAN:
                 break
             word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
