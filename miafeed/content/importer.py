@@ -24,6 +24,7 @@ from .render import count_words, html_to_text, reading_minutes, render_markdown
 from .images import apply_lead_image, ensure_variants, lead_image_folder
 from .signals import content_changed
 from .slugs import slugify
+from .synonyms import SynonymGroup, find_synonyms_file, load_synonyms, write_synonyms
 from .trust_import import check_people, prune_authors, resolve_people, write_authors, write_pages, write_trust
 
 
@@ -43,10 +44,12 @@ class ImportResult:
     updated: list[int] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
     unchanged: int = 0
+    # True when synonyms.yml differed from the stored groups (search reads them).
+    synonyms_changed: bool = False
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
+        return bool(self.added or self.updated or self.removed or self.synonyms_changed)
 
 
 def collect_article_files(path: Path, skip: Path | None = None) -> list[Path]:
@@ -88,6 +91,12 @@ def import_content(path: str | Path) -> ImportResult:
         pages, page_problems = load_pages(pages_folder)
         problems += page_problems
 
+    synonyms: list[SynonymGroup] | None = None
+    synonyms_file = find_synonyms_file(categories_file)
+    if synonyms_file is not None:
+        synonyms, synonym_problems = load_synonyms(synonyms_file)
+        problems += synonym_problems
+
     files = collect_article_files(root, skip=pages_folder)
     if not files:
         problems.append(FileProblem(str(path), None, "holds no .md article files"))
@@ -116,6 +125,8 @@ def import_content(path: str | Path) -> ImportResult:
         if pages is not None:
             write_pages(pages)
         result = _write(sources, categories, root, people)
+        if synonyms is not None:
+            result.synonyms_changed = write_synonyms(synonyms)
         prune_authors(authors)
     if result.changed:
         content_changed.send(current_app._get_current_object(), changes=result)

@@ -3,6 +3,7 @@
 - engine: schema and analyzers;  store: index folders and the write lock
 - indexing: updates from the import, full rebuilds;  searcher: per-thread reader
 - guard: the query guard;  querying: ranked, faceted, highlighted results
+- spelling: British and American spellings meet;  synonyms: the editors' groups
 - related: precomputed Related Articles picks
 - follow: applies the database's change log to this host's index
 - views: GET /search;  cli: `flask search reindex|ensure|follow`
@@ -34,8 +35,10 @@ def _on_content_changed(app, changes) -> None:
     """After an import commits: index what it added, updated or removed, then
     recompute the related picks that could have changed (in that order: the
     picks read the updated index)."""
-    from . import follow, related
+    from . import follow, related, synonyms
 
+    if getattr(changes, "synonyms_changed", False):
+        synonyms.forget(app)  # this host's workers read the list again at once
     changed = list(changes.added) + list(changes.updated)
     try:
         # The import logged its changes (content/changelog.py); applying the

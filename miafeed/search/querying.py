@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Article, Category, utcnow
 from .engine import SEARCH_FIELD, qparser, query, spelling_analyzer
-from . import matching, snippets
+from . import matching, snippets, synonyms
 from .guard import CleanQuery, clean_query
 from .searcher import current_searcher
 
@@ -149,7 +149,7 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
     if not cleaned:
         return outcome
     searcher = current_searcher()
-    planned = matching.plan(searcher, _parser_for(searcher), cleaned.text, exact=exact)
+    planned = matching.plan(searcher, _parser_for(searcher), cleaned.text, exact=exact, synonyms=synonyms.current_table())
     parsed = planned.query
     if planned.corrected:
         outcome.corrected_text = planned.text
@@ -183,15 +183,20 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
         limits = {"filter": allowed} if (category or hidden or has_phrase) else {}
         ranked = _phrases_as_words(parsed)
         wanted = min(page * PER_PAGE, (page - 1) * PER_PAGE + per_page)
-        if planned.whole_word_query is not None and sort == "relevance":
-            # Whole-word matches of the last word first (ranked by the query
-            # without the prefix words, which lets Whoosh skip blocks), then,
-            # only when a page needs them, the prefix-only ones.
-            ranked_hits = list(searcher.search(_phrases_as_words(planned.whole_word_query), limit=wanted, **limits))
-            if len(ranked_hits) < wanted:
-                rest = allowed - set(searcher.docs_for_query(planned.whole_word_query))
+        if planned.preferred and sort == "relevance":
+            # The reader's own words first (whole-word matches of the last
+            # word, then its prefix matches), then, only when a page needs
+            # them, matches of synonyms. Each narrower query is ranked alone,
+            # which also lets Whoosh skip blocks of postings.
+            ranked_hits = list(searcher.search(_phrases_as_words(planned.preferred[0]), limit=wanted, **limits))
+            shown = allowed & set(searcher.docs_for_query(planned.preferred[0])) if len(ranked_hits) < wanted else set()
+            for narrower in [*planned.preferred[1:], parsed]:
+                if len(ranked_hits) >= wanted:
+                    break
+                rest = (allowed & set(searcher.docs_for_query(narrower))) - shown if narrower is not parsed else allowed - shown
                 if rest:
-                    ranked_hits += list(searcher.search(ranked, limit=wanted - len(ranked_hits), filter=rest))
+                    ranked_hits += list(searcher.search(_phrases_as_words(narrower), limit=wanted - len(ranked_hits), filter=rest))
+                    shown |= rest
         else:
             ranked_hits = searcher.search(ranked, limit=wanted, **limits, **order)
         page_hits = ranked_hits[(page - 1) * PER_PAGE : wanted]
