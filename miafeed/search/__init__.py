@@ -6,7 +6,8 @@
 - spelling: British and American spellings meet;  synonyms: the editors' groups
 - related: precomputed Related Articles picks
 - follow: applies the database's change log to this host's index
-- views: GET /search;  cli: `flask search reindex|ensure|follow`
+- misses: searches that found nothing, counted per query and day
+- views: GET /search;  cli: `flask search reindex|ensure|follow|misses`
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SEARCH_INDEX_DIR", None)
     # Two processes analyse text during `search reindex` (the VM has 2 cores).
     app.config.setdefault("SEARCH_WRITER_PROCS", 2)
+    # Searches that found nothing are kept this many days (search/misses.py).
+    app.config.setdefault("SEARCH_MISS_RETENTION_DAYS", 90)
     app.register_blueprint(views.bp)
     cli.init_app(app)
     register_health_check(app, "search", search_health)

@@ -37,6 +37,8 @@ WHOLE_WORD_BOOST = 3.0
 PREFIX_BOOST = 1.0
 # A word that only bodies use is less likely the one being typed.
 BODY_PREFIX_BOOST = 0.25
+# The least weight a completion keeps, however rare (see _expand_prefix).
+MIN_SHARE = 0.05
 # A synonym's match counts this much of the reader's own word's (and ranking
 # puts articles with the reader's own words first anyway).
 SYNONYM_BOOST = 0.5
@@ -143,10 +145,14 @@ def plan(searcher, parser, text: str, exact: bool = False, synonyms=None) -> Pla
     preferred = []
     if prefix_at is not None:
         word = tokens[prefix_at]
-        node = _prefix_node(word, expansions.get(prefix_at, []), parser)
+        # Only a word that articles use as written counts as finished: "ins"
+        # stems to "in", which every article has, and must not outrank the
+        # insomnia articles it is the start of.
+        finished = bool(searcher.doc_frequency(SPELL_FIELD, fold(word)))
+        node = _prefix_node(word, expansions.get(prefix_at, []), parser, finished)
         if node is not None:
             whole = _parse(parser, word)
-            if expansions.get(prefix_at) and whole is not None and searcher.doc_frequency(SEARCH_FIELD, getattr(whole, "text", "")):
+            if finished and expansions.get(prefix_at) and whole is not None and searcher.doc_frequency(SEARCH_FIELD, getattr(whole, "text", "")):
                 preferred.append(_and(own_nodes + [whole]))
             if spans:
                 preferred.append(_and(own_nodes + [node]))
@@ -203,17 +209,24 @@ def _expand_prefix(searcher, reader, prefix: str, minimum: int) -> list[tuple[st
                 if frequency:
                     found[term] = (rank, -frequency)
     kept = sorted(found, key=lambda t: (found[t], t))[:MAX_PREFIX_TERMS]
-    return [(t, PREFIX_BOOST if found[t][0] == 0 else BODY_PREFIX_BOOST) for t in kept]
+    # Each word weighs what it is worth to the articles as a whole: "ins"
+    # means insomnia (33 uses, in headlines) far more than "instead" or
+    # "institute" (a few passing uses each), so a body full of passing words
+    # no longer outranks an article about the word being typed.
+    uses = {t: searcher.frequency(SEARCH_FIELD, t) for t in kept}
+    most = max(uses.values(), default=0) or 1
+    return [(t, (PREFIX_BOOST if found[t][0] == 0 else BODY_PREFIX_BOOST) * max(uses[t] / most, MIN_SHARE)) for t in kept]
 
 
-def _prefix_node(word: str, expansions: list[str], parser):
-    """The last word as itself (weighted up) or as the start of a longer word."""
+def _prefix_node(word: str, expansions: list[str], parser, finished: bool = True):
+    """The last word as itself (weighted up when it is a `finished` word) or
+    as the start of a longer word."""
     whole = _parse(parser, word)
     if not expansions:
         return whole
     nodes = [query.Term(SEARCH_FIELD, term, boost=boost) for term, boost in expansions]
     if whole is not None:
-        whole.boost = WHOLE_WORD_BOOST  # freshly parsed: ours to change
+        whole.boost = WHOLE_WORD_BOOST if finished else PREFIX_BOOST  # freshly parsed: ours to change
         nodes.insert(0, whole)
     return query.Or(nodes)
 

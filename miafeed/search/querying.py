@@ -69,6 +69,14 @@ class SearchOutcome:
     exact: bool = False
 
     @property
+    def still_typing(self) -> bool:
+        """True for one word too short to search as a prefix ("i", "in") that
+        found nothing: the reader is still typing, not told "no results"."""
+        words = self.query.words
+        return (not self.total and not self.query.phrases and len(words) == 1
+                and len(words[0]) < matching.MIN_PREFIX)
+
+    @property
     def searched_text(self) -> str:
         """The words the results are for (the correction, if there was one)."""
         return self.corrected_text or self.query.text
