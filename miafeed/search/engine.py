@@ -92,4 +92,7 @@ def build_schema() -> fields.Schema:
         spell=fields.TEXT(analyzer=spelling_analyzer(), phrase=False),
         category=fields.ID(stored=True, sortable=True),
         published=fields.DATETIME(stored=True, sortable=True),
+        # The body's sentences and their stems (snippets.sentence_table), so
+        # a result's snippet never parses or stems the body again.
+        sentences=fields.STORED(),
     )

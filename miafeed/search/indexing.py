@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Article
-from . import store, workers
+from . import snippets, store, workers
 from .engine import index
 
 # Rebuilds read the database in batches so 100,000 articles never sit in
@@ -39,6 +39,7 @@ def article_document(article: Article) -> dict:
         "spell": " ".join(text_parts),
         "category": article.category.slug,
         "published": article.published_at,
+        "sentences": snippets.sentence_table(article.body_html),
     }
 
 

@@ -7,7 +7,6 @@ measures exactly what a reader waits for.
 from __future__ import annotations
 
 import math
-import re
 import weakref
 from dataclasses import dataclass, field
 
@@ -27,14 +26,33 @@ MAX_PAGE = 100
 SORTS = ("relevance", "newest")
 # Offer a spelling fix when a query finds fewer than this many articles.
 FEW_RESULTS = 3
-MAX_STEMS = 20
+
+
+@dataclass(frozen=True)
+class ResultCategory:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ResultArticle:
+    """What a result shows of an article: read as one row, not an ORM object."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str
+    published_at: object
+    reading_minutes: int
+    study_type: str | None
+    category: ResultCategory
 
 
 @dataclass
 class SearchHit:
     """One result: the article, and its title and snippet with <mark>s (safe HTML)."""
 
-    article: Article
+    article: ResultArticle
     title_html: Markup
     snippet_html: Markup
 
@@ -227,10 +245,16 @@ def _hits(page_hits, parsed, snippets_wanted: bool = True) -> list[SearchHit]:
     ids = [int(hit["id"]) for hit in page_hits]
     if not ids:
         return []
-    # One query for the page, kept in ranked order (the microblog pattern).
-    articles = {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(ids), Article.draft.is_(False)))}
+    # One query for the page, kept in ranked order (the microblog pattern),
+    # reading only the columns a result shows.
+    rows = db.session.execute(
+        select(Article.id, Article.slug, Article.title, Article.summary, Article.published_at, Article.reading_minutes,
+               Article.study_type, Category.slug, Category.name)
+        .join(Category, Category.id == Article.category_id)
+        .where(Article.id.in_(ids), Article.draft.is_(False))
+    )
+    articles = {row[0]: ResultArticle(*row[:7], ResultCategory(row[7], row[8])) for row in rows}
     terms = frozenset(text for field_name, text in parsed.iter_all_terms() if field_name == SEARCH_FIELD)
-    quick = _stem_pattern(terms)
     hits = []
     for hit in page_hits:
         article = articles.get(int(hit["id"]))
@@ -239,7 +263,7 @@ def _hits(page_hits, parsed, snippets_wanted: bool = True) -> list[SearchHit]:
         title = snippets.mark(article.title, terms)
         snippet = ""
         if snippets_wanted:
-            snippet = snippets.snippet(article.body_html, terms, quick) or snippets.mark(article.summary, terms)
+            snippet = snippets.snippet_from_table(hit.get("sentences") or (), terms) or snippets.mark(article.summary, terms)
         hits.append(SearchHit(article, Markup(title), Markup(snippet)))
     return hits
 
@@ -260,16 +284,6 @@ def _category_docs(searcher) -> dict[str, set]:
             cached[slug] = set(searcher.docs_for_query(query.Term("category", slug)))
         _category_cache[searcher] = cached
     return cached
-
-
-def _stem_pattern(stems: frozenset):
-    # A stem is a word's beginning, give or take its last letter
-    # ("anxieti" for "anxiety"); good enough to skip sentences that cannot
-    # match before stemming their words one by one.
-    prefixes = sorted({stem[:-1] if len(stem) > 4 else stem for stem in stems if stem}, key=len, reverse=True)
-    if not prefixes:
-        return None
-    return re.compile(r"\b(?:%s)" % "|".join(re.escape(p) for p in prefixes[:MAX_STEMS]), re.IGNORECASE)
 
 
 def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
