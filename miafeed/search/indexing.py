@@ -182,6 +182,15 @@ def _record_state(root) -> None:
     tmp.replace(root / "state.json")
 
 
+def schema_is_current(root) -> bool:
+    """True when the live index was written with this release's schema and
+    analysis (SCHEMA_VERSION, as recorded in state.json)."""
+    try:
+        return json.loads((root / "state.json").read_text()).get("schema") == SCHEMA_VERSION
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def index_is_current() -> bool:
     """True when the live index opens and was written from the database as it
     is now (same schema, article count and latest import): the cheap check
