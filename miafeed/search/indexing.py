@@ -24,7 +24,7 @@ from .engine import index
 BATCH = 500
 
 # Bump when the schema or the documents change, so `search ensure` rebuilds.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def article_document(article: Article) -> dict:

@@ -129,20 +129,22 @@ def _trim(sentence: str, first_match: int, limit: int) -> str:
 MAX_TABLE_SENTENCES = 200
 
 
-def sentence_table(html: str) -> tuple[tuple[int, str, frozenset], ...]:
+def sentence_table(html: str) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
     """An article's sentences for snippets, worked out once when it is indexed:
     (block number, sentence, its stems) for every sentence outside headings.
 
     Stored in the index with the article (indexing.article_document), so a
     search reads it with the hit instead of parsing and stemming the body of
-    every result again.
+    every result again. Stems are a tuple, not a set: Whoosh pickles stored
+    fields, and unpickling frozensets (hashing every stem again) cost five
+    times as much as tuples, for every hit.
     """
     table = []
     for number, block in enumerate(text_blocks(html)):
         if block.kind == "heading":
             continue
         for sentence in sentences(block.text):
-            table.append((number, sentence, frozenset(stem for _, _, stem in matched_words(sentence, None))))
+            table.append((number, sentence, tuple(sorted({stem for _, _, stem in matched_words(sentence, None)}))))
             if len(table) >= MAX_TABLE_SENTENCES:
                 return tuple(table)
     return tuple(table)
@@ -164,7 +166,7 @@ def snippet_from_table(table, terms: frozenset) -> str:
     """
     candidates = []  # (distinct terms, -order, order)
     for order, (_, _, stems) in enumerate(table):
-        found = stems & terms
+        found = terms.intersection(stems)
         if found:
             candidates.append((len(found), -order, order))
             if len(candidates) >= MAX_CANDIDATES:
@@ -173,11 +175,11 @@ def snippet_from_table(table, terms: frozenset) -> str:
         return ""
     candidates.sort(reverse=True)
     chosen = [candidates[0]]
-    covered = table[candidates[0][2]][2] & terms
+    covered = terms.intersection(table[candidates[0][2]][2])
     for candidate in candidates[1:]:
         if len(chosen) >= MAX_FRAGMENTS:
             break
-        if (table[candidate[2]][2] & terms) - covered:
+        if terms.intersection(table[candidate[2]][2]) - covered:
             chosen.append(candidate)
     positions = sorted(c[2] for c in chosen)
     budget = MAX_CHARS // len(positions)
