@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from miafeed import create_app  # noqa: E402
 from miafeed.content import import_content  # noqa: E402
@@ -43,6 +44,7 @@ SEARCHES = ("/search?q=sleep", "/search?q=blood+pressure", "/search?q=ins")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--long-tail", type=int, default=400, help="distinct searches timed once each")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as instance:
         # The page cache off: this measures renders (bench/http_bench.py measures the cache).
@@ -64,6 +66,19 @@ def main() -> None:
             p95 = statistics.quantiles(walls, n=20)[-1]
             print(f"{label:9s} {url[:48]:48s} CPU median {results[url]:6.2f} ms   wall median {statistics.median(walls):6.2f} ms  p95 {p95:6.2f} ms")
         print(f"ratio article/home CPU (same run): {results[pages[1][1]] / results['/']:.2f}")
+        # The long tail: distinct searches, each asked once (bench/http_bench.py's list).
+        from http_bench import long_tail_queries
+
+        for label, headers in (("page", {}), ("fragment", {"HX-Request": "true"})):
+            cpus = []
+            for query in long_tail_queries(args.long_tail)[: args.long_tail]:
+                start_cpu = time.process_time()
+                response = client.get("/search", query_string={"q": query}, headers=headers)
+                cpus.append((time.process_time() - start_cpu) * 1000)
+                assert response.status_code == 200, (query, response.status_code)
+            cpus.sort()
+            print(f"search long tail, {label:8s} ({len(cpus)} distinct queries)  CPU median {statistics.median(cpus):6.2f} ms"
+                  f"  p95 {cpus[int(len(cpus) * 0.95)]:6.2f} ms")
 
 
 if __name__ == "__main__":
