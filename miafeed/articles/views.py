@@ -1,13 +1,13 @@
 """Routes for the article pages."""
 from flask import abort, current_app, render_template
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Article, Category, Tag, article_tags, visible_articles
 from ..web import page_number
 from . import bp
 from .listing import paginate
-from .rows import article_page_row
 
 
 def _per_page() -> int:
@@ -22,9 +22,9 @@ def home():
 
 @bp.get("/articles/<slug>")
 def article(slug: str):
-    # The page shows the byline, the reviewer, tags and any corrections: read
-    # with the article, as rows (rows.py).
-    found = article_page_row(visible_articles().where(Article.slug == slug))
+    # The page shows the byline, the reviewer and any corrections: load them with the article.
+    trust = (joinedload(Article.author_profile), joinedload(Article.reviewer), selectinload(Article.corrections))
+    found = db.session.scalar(visible_articles().where(Article.slug == slug).options(*trust))
     if found is None:
         abort(404, description="We could not find that article. It may have moved, or the address may be mistyped.")
     return render_template("articles/article.html", article=found)
