@@ -37,7 +37,8 @@ WHOLE_WORD_BOOST = 3.0
 PREFIX_BOOST = 1.0
 # A word that only bodies use is less likely the one being typed.
 BODY_PREFIX_BOOST = 0.25
-# The least weight a completion keeps, however rare (see _expand_prefix).
+# A completion used less than this share of the most used one is left out
+# (see _expand_prefix).
 MIN_SHARE = 0.05
 # A synonym's match counts this much of the reader's own word's (and ranking
 # puts articles with the reader's own words first anyway).
@@ -213,9 +214,12 @@ def _expand_prefix(searcher, reader, prefix: str, minimum: int) -> list[tuple[st
     # means insomnia (33 uses, in headlines) far more than "instead" or
     # "institute" (a few passing uses each), so a body full of passing words
     # no longer outranks an article about the word being typed.
+    # Completions used far less than the main one are dropped: they barely
+    # move a score, and each one is a posting list to rank.
     uses = {t: searcher.frequency(SEARCH_FIELD, t) for t in kept}
     most = max(uses.values(), default=0) or 1
-    return [(t, (PREFIX_BOOST if found[t][0] == 0 else BODY_PREFIX_BOOST) * max(uses[t] / most, MIN_SHARE)) for t in kept]
+    return [(t, (PREFIX_BOOST if found[t][0] == 0 else BODY_PREFIX_BOOST) * uses[t] / most)
+            for t in kept if uses[t] / most >= MIN_SHARE]
 
 
 def _prefix_node(word: str, expansions: list[str], parser, finished: bool = True):
