@@ -12,8 +12,14 @@ before it; the table prints the medians over rounds, and the p99 latency.
 
 Requests send `Accept-Encoding: br, gzip` like a browser. "search mix" is a
 wrk script cycling through 60 searches a site would see (popular words
-repeated, spacing and case variants, some as htmx fragments). "article 304"
-revalidates the article with its ETag. A figure, never a pass/fail.
+repeated, spacing and case variants, some as htmx fragments). "search long
+tail" cycles through thousands of distinct searches made from the demo
+articles' words (single words, pairs, prefixes as typed, typos, synonyms),
+so nearly every request misses the page cache: what a crowd of readers
+typing their own words costs. "article 304" revalidates the article with
+its ETag. A figure, never a pass/fail.
+
+    .venv/bin/python bench/http_bench.py --port-base 8301 --only "search long tail" "search page"
 """
 from __future__ import annotations
 
@@ -115,9 +121,62 @@ def routes(base: str) -> dict[str, tuple[str, dict]]:
         "search page": ("/search?q=sleep", {}),
         "search fragment": ("/search?q=sleep", htmx),
         "search mix": ("/search", {"__script__": "mix"}),
+        "search long tail": ("/search", {"__script__": "long tail"}),
         "related fragment": (article + "/related", htmx),
         "static (hashed css)": (css, {}),
     }
+
+
+LONG_TAIL_SIZE = 4000
+# Reader words the synonym list maps to article words (content/synonyms.yml).
+LAY_WORDS = ["heart attack", "high blood pressure", "stroke", "junk food", "lumbago", "physio", "afib",
+             "sleeplessness", "weight training", "kids", "elderly", "tiredness", "hypertension", "cardio"]
+
+
+def long_tail_queries(count: int = LONG_TAIL_SIZE, seed: int = 21) -> list[str]:
+    """Distinct searches made from the demo articles' title and tag words: words,
+    pairs, prefixes as typed (3 letters on), typos (a letter dropped or
+    swapped) and lay words that synonyms widen. Deterministic."""
+    words: set[str] = set()
+    for path in sorted((ROOT / "content" / "articles").glob("*.md")):
+        head = path.read_text(encoding="utf-8").split("\n---", 1)[0]
+        for line in head.splitlines():
+            if line.startswith(("title:", "tags:")):
+                words.update(w.lower() for w in re.findall(r"[A-Za-z]{4,}", line.split(":", 1)[1]))
+    vocabulary = sorted(words)
+    rng = random.Random(seed)
+    found: dict[str, None] = {}
+    while len(found) < count:
+        kind = rng.random()
+        word = rng.choice(vocabulary)
+        if kind < 0.3:
+            query = word
+        elif kind < 0.55:
+            query = f"{word} {rng.choice(vocabulary)}"
+        elif kind < 0.8:
+            query = word[: rng.randint(3, max(3, len(word) - 1))]
+        elif kind < 0.95:
+            i = rng.randrange(1, len(word) - 1)
+            query = word[:i] + word[i + 1 :] if rng.random() < 0.5 else word[:i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+        else:
+            query = f"{rng.choice(LAY_WORDS)} {word}"
+        found.setdefault(query)
+    return list(found)
+
+
+def long_tail_script(folder: Path) -> Path:
+    """A wrk Lua script cycling through the long tail, 40% as htmx fragments."""
+    rng = random.Random(7)
+    lines = ["local requests = {"]
+    for query in long_tail_queries():
+        headers = '{["Accept-Encoding"]="br, gzip"' + (', ["HX-Request"]="true"' if rng.random() < 0.4 else "") + "}"
+        lines.append(f'  wrk.format("GET", "/search?q={urllib.parse.quote_plus(query)}", {headers}),')
+    # Each wrk thread starts at a different place, so runs do not replay one another's requests.
+    lines += ["}", "math.randomseed(os.time())", "local i = math.random(#requests)", "request = function()", "  i = i % #requests + 1",
+              "  return requests[i]", "end"]
+    script = folder / "search_long_tail.lua"
+    script.write_text("\n".join(lines) + "\n")
+    return script
 
 
 def search_mix_script(folder: Path) -> Path:
@@ -205,6 +264,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--base-port", type=int, default=None, help="use N, N+1, N+2 instead of free ports")
+    parser.add_argument("--only", nargs="+", default=None, metavar="ROUTE", help="measure only these routes (names as printed)")
     args = parser.parse_args()
     PORTS.update(choose_ports(args.base_port))
     if not shutil.which("wrk"):
@@ -212,7 +272,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="miafeed-http-bench-") as tmp, ExitStack() as servers:
         env = prepare_instance(tmp)
-        script = search_mix_script(Path(tmp))
+        scripts = {"mix": search_mix_script(Path(tmp)), "long tail": long_tail_script(Path(tmp))}
         hello = servers.enter_context(gunicorn("hello", "bench.hello_app:app", env, "bench/hello_gunicorn_conf.py", "/"))
         sites = {
             "cache on": servers.enter_context(gunicorn("cache on", "wsgi:app", env, "gunicorn.conf.py", "/healthz")),
@@ -221,15 +281,20 @@ def main() -> None:
             ),
         }
         paths = routes(sites["cache on"])
+        if args.only:
+            unknown = set(args.only) - set(paths)
+            if unknown:
+                raise SystemExit(f"unknown route(s) {', '.join(sorted(unknown))}; routes: {', '.join(paths)}")
+            paths = {name: paths[name] for name in args.only}
         print(f"workers: {os.environ.get('WEB_CONCURRENCY', 'gunicorn.conf.py default')}; wrk -t1 -c{args.connections} "
               f"-d{args.duration}s; {args.rounds} rounds; cores: {os.cpu_count()}", flush=True)
         # Warm up: every worker opens its database and searcher, and (cache
         # on) keeps each page once; the search mix has 60 searches to keep.
         for mode, base in sites.items():
             for path, headers in paths.values():
-                mix = bool(headers.get("__script__"))
+                mix = scripts.get(headers.get("__script__"))
                 wrk(base + path, {k: v for k, v in headers.items() if k != "__script__"}, 8 if mix else 2,
-                    args.connections, script if mix else None)
+                    args.connections, mix)
 
         results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
         hello_rates = []
@@ -243,9 +308,9 @@ def main() -> None:
                 hello_rate = wrk(hello + "/", {}, args.duration, args.connections)[0]
                 hello_rates.append(hello_rate)
                 plain = {k: v for k, v in headers.items() if k != "__script__"}
-                mix = script if headers.get("__script__") else None
+                mix = scripts.get(headers.get("__script__"))
                 for mode, base in sites.items():
-                    if mix:  # steady state: the popular searches were asked a moment ago
+                    if mix and name == "search mix":  # steady state: the popular searches were asked a moment ago
                         wrk(base + path, plain, args.duration, args.connections, mix)
                     rate, p99 = wrk(base + path, plain, args.duration, args.connections, mix)
                     results.setdefault((name, mode), []).append((rate, p99, rate / hello_rate))

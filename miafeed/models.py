@@ -272,3 +272,29 @@ def visible_articles(now: datetime | None = None):
 # imported here so that `flask db migrate` and db.create_all() see every
 # table. A module import, not names, so importing either module first works.
 from .newsletter import models as newsletter_models  # noqa: E402,F401
+
+
+class SearchSynonym(db.Model):
+    """One group of the editors' synonyms.yml, as the last import stored it.
+
+    Search widens queries with these at query time (search/synonyms.py), so
+    every host reads the same list from the database and no index depends
+    on it. `terms` is a JSON list, the group's key first.
+    """
+
+    __tablename__ = "search_synonyms"
+
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    terms: Mapped[str] = mapped_column(Text)
+
+
+class SearchMiss(db.Model):
+    """How often a cleaned query found nothing on one day: nothing about who
+    searched (no address, agent or time finer than the day). Kept
+    SEARCH_MISS_RETENTION_DAYS (search/misses.py)."""
+
+    __tablename__ = "search_misses"
+
+    query: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)

@@ -174,3 +174,16 @@ def test_the_import_logs_changes_in_its_own_transaction(app, content):
         assert [(c.action, c.article_id) for c in db.session.scalars(select(SearchChange))] == [
             ("index", db.session.scalar(select(Article.id)))
         ]
+
+
+def test_an_index_written_by_an_older_release_is_rebuilt_before_changes_are_applied(app, client, content):
+    content.write("colour", title="'Colour and mood'", body="The colour of a room changed mood.")
+    with app.app_context():
+        content.import_all()
+        root = store.search_root()
+        state = json.loads((root / "state.json").read_text())
+        (root / "state.json").write_text(json.dumps({**state, "schema": state["schema"] - 1}))
+        report = follow.catch_up()
+    assert report.rebuilt
+    # The rebuilt index has this release's analysis: the American spelling finds it.
+    assert result_titles(client.get("/search?q=color").get_data(as_text=True)) == ["Colour and mood"]

@@ -29,6 +29,7 @@ from .images import apply_lead_image, ensure_variants, lead_image_folder, prune_
 from . import version as content_version
 from .signals import content_changed
 from .slugs import slugify
+from .synonyms import SynonymGroup, find_synonyms_file, load_synonyms, write_synonyms
 from .trust_import import check_people, prune_authors, resolve_people, write_authors, write_pages, write_trust
 
 
@@ -48,10 +49,12 @@ class ImportResult:
     updated: list[int] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
     unchanged: int = 0
+    # True when synonyms.yml differed from the stored groups (search reads them).
+    synonyms_changed: bool = False
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
+        return bool(self.added or self.updated or self.removed or self.synonyms_changed)
 
 
 def collect_article_files(path: Path, skip: Path | None = None) -> list[Path]:
@@ -94,6 +97,12 @@ def import_content(path: str | Path) -> ImportResult:
         pages, page_problems = load_pages(pages_folder)
         problems += page_problems
 
+    synonyms: list[SynonymGroup] | None = None
+    synonyms_file = find_synonyms_file(categories_file)
+    if synonyms_file is not None:
+        synonyms, synonym_problems = load_synonyms(synonyms_file)
+        problems += synonym_problems
+
     files = collect_article_files(root, skip=pages_folder)
     if not files:
         problems.append(FileProblem(str(path), None, "holds no .md article files"))
@@ -135,6 +144,8 @@ def import_content(path: str | Path) -> ImportResult:
                 store_original(source.image)
         result = _write(sources, categories, scope, names, people)
         prune_originals()
+        if synonyms is not None:
+            result.synonyms_changed = write_synonyms(synonyms)
         prune_authors(authors)
     # Committed: every kept page of this host stops matching (pages and
     # authors may have changed even when no article did).

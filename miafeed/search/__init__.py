@@ -3,9 +3,11 @@
 - engine: schema and analyzers;  store: index folders and the write lock
 - indexing: updates from the import, full rebuilds;  searcher: per-thread reader
 - guard: the query guard;  querying: ranked, faceted, highlighted results
+- spelling: British and American spellings meet;  synonyms: the editors' groups
 - related: precomputed Related Articles picks
 - follow: applies the database's change log to this host's index
-- views: GET /search;  cli: `flask search reindex|ensure|follow`
+- misses: searches that found nothing, counted per query and day
+- views: GET /search;  cli: `flask search reindex|ensure|follow|misses`
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SEARCH_INDEX_DIR", None)
     # Two processes analyse text during `search reindex` (the VM has 2 cores).
     app.config.setdefault("SEARCH_WRITER_PROCS", 2)
+    # Searches that found nothing are kept this many days (search/misses.py).
+    app.config.setdefault("SEARCH_MISS_RETENTION_DAYS", 90)
     app.register_blueprint(views.bp)
     cli.init_app(app)
     register_health_check(app, "search", search_health)
@@ -34,8 +38,10 @@ def _on_content_changed(app, changes) -> None:
     """After an import commits: index what it added, updated or removed, then
     recompute the related picks that could have changed (in that order: the
     picks read the updated index)."""
-    from . import follow, related
+    from . import follow, related, synonyms
 
+    if getattr(changes, "synonyms_changed", False):
+        synonyms.forget(app)  # this host's workers read the list again at once
     changed = list(changes.added) + list(changes.updated)
     try:
         # The import logged its changes (content/changelog.py); applying the

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import follow, indexing, related, store
+from . import follow, indexing, misses, related, store
 
 search_cli = AppGroup("search", help="Build and check the full-text search index.")
 
@@ -90,6 +90,26 @@ def follow_command(once: bool) -> None:
         if once:
             return
         time.sleep(interval)
+
+
+@search_cli.command("misses")
+@click.option("--days", type=click.IntRange(1, 3660), default=30, show_default=True, help="How many days back to count, today included.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=200, show_default=True, help="Show at most this many queries.")
+def misses_command(days: int, limit: int) -> None:
+    """List searches that found nothing, most frequent first.
+
+    Only the words searched and the day are kept (never who searched), for
+    SEARCH_MISS_RETENTION_DAYS days.
+    """
+    misses.prune()
+    rows = misses.top_misses(days, limit)
+    if not rows:
+        click.echo(f"No searches found nothing in the last {days} day(s).")
+        return
+    click.echo(f"Searches that found nothing in the last {days} day(s), most frequent first:")
+    width = len(str(rows[0][1]))
+    for query, count in rows:
+        click.echo(f"{count:>{width}}  {query}")
 
 
 def init_app(app) -> None:

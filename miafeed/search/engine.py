@@ -17,12 +17,14 @@ with warnings.catch_warnings():
         # Compile-time warnings name the file path; runtime ones the module.
         warnings.filterwarnings("ignore", category=_category, module=r"(whoosh(\.|$)|.*[\\/]whoosh[\\/])")
     from whoosh import fields, highlight, index, qparser, query, sorting
-    from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+    from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
     from whoosh.analysis import STOP_WORDS
     from whoosh.lang.porter2 import stem as porter2_stem
     from whoosh.support.charset import accent_map
     from whoosh.index import LockError
     from whoosh.multiproc import MpWriter, SubWriterTask
+
+from .spelling import us_spelling
 
 __all__ = [
     "LockError",
@@ -55,12 +57,24 @@ def spelling_analyzer():
     return RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter(stoplist=STOP_WORDS, minsize=2)
 
 
+class USSpellingFilter(Filter):
+    """Rewrites each word to the spelling British and American forms share
+    (spelling.us_spelling), so "haemoglobin" and "hemoglobin" are one term."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = us_spelling(token.text)
+            yield token
+
+
 def text_analyzer():
     """English analyzer for the searchable fields: words, lowercase, accents
-    folded, stop words dropped, Porter2 stemming ("meditating" -> "medit")."""
+    folded, stop words dropped, one spelling for British and American forms,
+    Porter2 stemming ("meditating" -> "medit")."""
     # Porter2 (Snowball English), not Whoosh's default original Porter, which
     # stems "meditating" to "meditat" and "meditation" to "medit".
-    return spelling_analyzer() | StemFilter(stemfn=porter2_stem, cachesize=50_000)
+    # matching.stem() repeats this chain word by word for queries and snippets.
+    return spelling_analyzer() | USSpellingFilter() | StemFilter(stemfn=porter2_stem, cachesize=50_000)
 
 
 def build_schema() -> fields.Schema:
@@ -78,4 +92,7 @@ def build_schema() -> fields.Schema:
         spell=fields.TEXT(analyzer=spelling_analyzer(), phrase=False),
         category=fields.ID(stored=True, sortable=True),
         published=fields.DATETIME(stored=True, sortable=True),
+        # The body's sentences and their stems (snippets.sentence_table), so
+        # a result's snippet never parses or stems the body again.
+        sentences=fields.STORED(),
     )

@@ -148,6 +148,10 @@ def rebuild_index(progress=None, procs: int | None = None) -> FollowReport:
 def _needs_rebuild(root: Path, position: Position | None) -> bool:
     if position is None or store.current_index_dir(root) is None:
         return True
+    if not indexing.schema_is_current(root):
+        # Written by an older release (other fields or analysis): applying
+        # changes to it would fail or mix two analyses.
+        return True
     # Away nearly as long as the log keeps changes: some may be pruned.
     keep_seconds = float(current_app.config["SEARCH_CHANGES_KEEP_DAYS"]) * 86400
     return time.time() - position.read_at > keep_seconds - 3600

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Article
-from . import store, workers
+from . import snippets, store, workers
 from .engine import index
 
 # Rebuilds read the database in batches so 100,000 articles never sit in
@@ -24,7 +24,7 @@ from .engine import index
 BATCH = 500
 
 # Bump when the schema or the documents change, so `search ensure` rebuilds.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 
 
 def article_document(article: Article) -> dict:
@@ -39,6 +39,7 @@ def article_document(article: Article) -> dict:
         "spell": " ".join(text_parts),
         "category": article.category.slug,
         "published": article.published_at,
+        "sentences": snippets.sentence_table(article.body_html),
     }
 
 
@@ -179,6 +180,15 @@ def _record_state(root) -> None:
     tmp = root / ".state.json.tmp"
     tmp.write_text(json.dumps(_database_state()))
     tmp.replace(root / "state.json")
+
+
+def schema_is_current(root) -> bool:
+    """True when the live index was written with this release's schema and
+    analysis (SCHEMA_VERSION, as recorded in state.json)."""
+    try:
+        return json.loads((root / "state.json").read_text()).get("schema") == SCHEMA_VERSION
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def index_is_current() -> bool:

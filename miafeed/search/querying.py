@@ -7,7 +7,6 @@ measures exactly what a reader waits for.
 from __future__ import annotations
 
 import math
-import re
 import threading
 from dataclasses import dataclass, field
 
@@ -17,7 +16,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Article, Category, utcnow
 from .engine import SEARCH_FIELD, qparser, query, spelling_analyzer
-from . import matching, snippets
+from . import matching, snippets, synonyms
 from .guard import CleanQuery, clean_query
 from .searcher import current_searcher
 
@@ -27,14 +26,33 @@ MAX_PAGE = 100
 SORTS = ("relevance", "newest")
 # Offer a spelling fix when a query finds fewer than this many articles.
 FEW_RESULTS = 3
-MAX_STEMS = 20
+
+
+@dataclass(frozen=True)
+class ResultCategory:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ResultArticle:
+    """What a result shows of an article: read as one row, not an ORM object."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str
+    published_at: object
+    reading_minutes: int
+    study_type: str | None
+    category: ResultCategory
 
 
 @dataclass
 class SearchHit:
     """One result: the article, and its title and snippet with <mark>s (safe HTML)."""
 
-    article: Article
+    article: ResultArticle
     title_html: Markup
     snippet_html: Markup
 
@@ -67,6 +85,14 @@ class SearchOutcome:
     # indexed word: the words actually searched ("insomnia" for "insomnai").
     corrected_text: str | None = None
     exact: bool = False
+
+    @property
+    def still_typing(self) -> bool:
+        """True for one word too short to search as a prefix ("i", "in") that
+        found nothing: the reader is still typing, not told "no results"."""
+        words = self.query.words
+        return (not self.total and not self.query.phrases and len(words) == 1
+                and len(words[0]) < matching.MIN_PREFIX)
 
     @property
     def searched_text(self) -> str:
@@ -158,7 +184,7 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
     if not cleaned:
         return outcome
     searcher = current_searcher()
-    planned = matching.plan(searcher, _parser_for(searcher), cleaned.text, exact=exact)
+    planned = matching.plan(searcher, _parser_for(searcher), cleaned.text, exact=exact, synonyms=synonyms.current_table())
     parsed = planned.query
     if planned.corrected:
         outcome.corrected_text = planned.text
@@ -192,15 +218,20 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
         limits = {"filter": allowed} if (category or hidden or has_phrase) else {}
         ranked = _phrases_as_words(parsed)
         wanted = min(page * PER_PAGE, (page - 1) * PER_PAGE + per_page)
-        if planned.whole_word_query is not None and sort == "relevance":
-            # Whole-word matches of the last word first (ranked by the query
-            # without the prefix words, which lets Whoosh skip blocks), then,
-            # only when a page needs them, the prefix-only ones.
-            ranked_hits = list(searcher.search(_phrases_as_words(planned.whole_word_query), limit=wanted, **limits))
-            if len(ranked_hits) < wanted:
-                rest = allowed - set(searcher.docs_for_query(planned.whole_word_query))
+        if planned.preferred and sort == "relevance":
+            # The reader's own words first (whole-word matches of the last
+            # word, then its prefix matches), then, only when a page needs
+            # them, matches of synonyms. Each narrower query is ranked alone,
+            # which also lets Whoosh skip blocks of postings.
+            ranked_hits = list(searcher.search(_phrases_as_words(planned.preferred[0]), limit=wanted, **limits))
+            shown = allowed & set(searcher.docs_for_query(planned.preferred[0])) if len(ranked_hits) < wanted else set()
+            for narrower in [*planned.preferred[1:], parsed]:
+                if len(ranked_hits) >= wanted:
+                    break
+                rest = (allowed & set(searcher.docs_for_query(narrower))) - shown if narrower is not parsed else allowed - shown
                 if rest:
-                    ranked_hits += list(searcher.search(ranked, limit=wanted - len(ranked_hits), filter=rest))
+                    ranked_hits += list(searcher.search(_phrases_as_words(narrower), limit=wanted - len(ranked_hits), filter=rest))
+                    shown |= rest
         else:
             ranked_hits = searcher.search(ranked, limit=wanted, **limits, **order)
         page_hits = ranked_hits[(page - 1) * PER_PAGE : wanted]
@@ -223,10 +254,16 @@ def _hits(page_hits, parsed, snippets_wanted: bool = True) -> list[SearchHit]:
     ids = [int(hit["id"]) for hit in page_hits]
     if not ids:
         return []
-    # One query for the page, kept in ranked order (the microblog pattern).
-    articles = {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(ids), Article.draft.is_(False)))}
+    # One query for the page, kept in ranked order (the microblog pattern),
+    # reading only the columns a result shows.
+    rows = db.session.execute(
+        select(Article.id, Article.slug, Article.title, Article.summary, Article.published_at, Article.reading_minutes,
+               Article.study_type, Category.slug, Category.name)
+        .join(Category, Category.id == Article.category_id)
+        .where(Article.id.in_(ids), Article.draft.is_(False))
+    )
+    articles = {row[0]: ResultArticle(*row[:7], ResultCategory(row[7], row[8])) for row in rows}
     terms = frozenset(text for field_name, text in parsed.iter_all_terms() if field_name == SEARCH_FIELD)
-    quick = _stem_pattern(terms)
     hits = []
     for hit in page_hits:
         article = articles.get(int(hit["id"]))
@@ -235,7 +272,7 @@ def _hits(page_hits, parsed, snippets_wanted: bool = True) -> list[SearchHit]:
         title = snippets.mark(article.title, terms)
         snippet = ""
         if snippets_wanted:
-            snippet = snippets.snippet(article.body_html, terms, quick) or snippets.mark(article.summary, terms)
+            snippet = snippets.snippet_from_table(hit.get("sentences") or (), terms) or snippets.mark(article.summary, terms)
         hits.append(SearchHit(article, Markup(title), Markup(snippet)))
     return hits
 
@@ -257,16 +294,6 @@ def _category_docs(searcher) -> dict[str, set]:
             cached[slug] = set(searcher.docs_for_query(query.Term("category", slug)))
         memo["category_docs"] = cached
     return cached
-
-
-def _stem_pattern(stems: frozenset):
-    # A stem is a word's beginning, give or take its last letter
-    # ("anxieti" for "anxiety"); good enough to skip sentences that cannot
-    # match before stemming their words one by one.
-    prefixes = sorted({stem[:-1] if len(stem) > 4 else stem for stem in stems if stem}, key=len, reverse=True)
-    if not prefixes:
-        return None
-    return re.compile(r"\b(?:%s)" % "|".join(re.escape(p) for p in prefixes[:MAX_STEMS]), re.IGNORECASE)
 
 
 def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:

@@ -1,6 +1,10 @@
 """Search result snippets: whole sentences from the article's own blocks,
 with the reader's words marked.
 
+Each article's sentences and their stems are worked out once, when it is
+indexed (sentence_table, stored with the index document); a search only
+intersects stem sets and marks the one or two sentences it shows.
+
 The body is read block by block from its sanitized HTML (paragraphs, list
 items, quotes), so a heading is never run into the text after it and a list
 item is never glued to the paragraph before it. A snippet is one or two
@@ -13,7 +17,6 @@ import re
 from dataclasses import dataclass
 from html import escape, unescape
 
-from .engine import accent_map
 from .matching import fold, stem
 
 # Characters a snippet may show; two short sentences fit, one long one is cut.
@@ -78,12 +81,13 @@ def sentences(text: str) -> list[str]:
     return [part.strip() for part in _SENTENCE_END.split(text) if part.strip()]
 
 
-def matched_words(text: str, terms: frozenset) -> list[tuple[int, int, str]]:
-    """(start, end, stem) of each word of `text` whose stem is a query term."""
+def matched_words(text: str, terms: frozenset | None) -> list[tuple[int, int, str]]:
+    """(start, end, stem) of each word of `text` whose stem is a query term
+    (every indexed word when `terms` is None)."""
     found = []
     for match in _WORD.finditer(text):
         s = stem(fold(match.group(0)))
-        if s in terms:
+        if s and (terms is None or s in terms):
             found.append((match.start(), match.end(), s))
     return found
 
@@ -120,55 +124,77 @@ def _trim(sentence: str, first_match: int, limit: int) -> str:
     return (ELLIPSIS + " " if start else "") + piece + (" " + ELLIPSIS if end < len(sentence) else "")
 
 
-def order_needed(candidates) -> int:
-    # The sentence after the last candidate may be added for context.
-    return candidates[-1][3] + 1
+# Sentences kept per article in its table: a snippet comes from the first
+# sentences that match, and a body longer than this is rare.
+MAX_TABLE_SENTENCES = 200
 
 
-def snippet(html: str, terms: frozenset, quick=None) -> str:
-    """The best one or two sentences of an article for these query stems, as
-    safe HTML with <mark>s; "" when no sentence of the body matches.
+def sentence_table(html: str) -> tuple[tuple[int, str, tuple[str, ...]], ...]:
+    """An article's sentences for snippets, worked out once when it is indexed:
+    (block number, sentence, its stems) for every sentence outside headings.
 
-    `quick`, a compiled regex, skips sentences that cannot match before the
-    (slower) word-by-word stemming.
+    Stored in the index with the article (indexing.article_document), so a
+    search reads it with the hit instead of parsing and stemming the body of
+    every result again. Stems are a tuple, not a set: Whoosh pickles stored
+    fields, and unpickling frozensets (hashing every stem again) cost five
+    times as much as tuples, for every hit.
     """
-    candidates = []  # (distinct terms, matches, -order, order, sentence, first match)
-    order = 0
-    flat: list[tuple[int, int, str]] = []  # (block number, order, sentence)
+    table = []
     for number, block in enumerate(text_blocks(html)):
         if block.kind == "heading":
             continue
         for sentence in sentences(block.text):
-            flat.append((number, order, sentence))
-            if len(candidates) < MAX_CANDIDATES and (quick is None or quick.search(sentence.translate(accent_map))):
-                found = matched_words(sentence, terms)
-                if found:
-                    candidates.append((len({s for _, _, s in found}), len(found), -order, order, sentence, found[0][0]))
-            order += 1
-        if len(candidates) >= MAX_CANDIDATES and len(flat) > order_needed(candidates):
-            break
+            table.append((number, sentence, tuple(sorted({stem for _, _, stem in matched_words(sentence, None)}))))
+            if len(table) >= MAX_TABLE_SENTENCES:
+                return tuple(table)
+    return tuple(table)
+
+
+def snippet(html: str, terms: frozenset, quick=None) -> str:
+    """The best one or two sentences of an article's HTML for these query
+    stems (see snippet_from_table); `quick` is accepted for older callers."""
+    return snippet_from_table(sentence_table(html), terms)
+
+
+def snippet_from_table(table, terms: frozenset) -> str:
+    """The best one or two sentences for these query stems, as safe HTML with
+    <mark>s; "" when no sentence matches. `table` is sentence_table()'s.
+
+    Sentences are weighed by the query terms they hold (set intersections on
+    the stored stems); only the one or two chosen are read word by word, to
+    mark them.
+    """
+    candidates = []  # (distinct terms, -order, order)
+    for order, (_, _, stems) in enumerate(table):
+        found = terms.intersection(stems)
+        if found:
+            candidates.append((len(found), -order, order))
+            if len(candidates) >= MAX_CANDIDATES:
+                break
     if not candidates:
         return ""
     candidates.sort(reverse=True)
     chosen = [candidates[0]]
-    covered = {s for _, _, s in matched_words(candidates[0][4], terms)}
+    covered = terms.intersection(table[candidates[0][2]][2])
     for candidate in candidates[1:]:
         if len(chosen) >= MAX_FRAGMENTS:
             break
-        if {s for _, _, s in matched_words(candidate[4], terms)} - covered:
+        if terms.intersection(table[candidate[2]][2]) - covered:
             chosen.append(candidate)
-    chosen.sort(key=lambda c: c[3])
-    budget = MAX_CHARS // len(chosen)
+    positions = sorted(c[2] for c in chosen)
+    budget = MAX_CHARS // len(positions)
     fragments = []
-    for _, _, _, position, sentence, first in chosen:
+    for position in positions:
+        block, sentence, _ = table[position]
+        first = next((start for start, _, _ in matched_words(sentence, terms)), 0)
         text = _trim(sentence, first, budget)
         # A short sentence alone says little: add the next one of its block.
-        if len(chosen) == 1 and len(text) < SHORT_SENTENCE and position + 1 < len(flat):
-            block, _, following = flat[position + 1]
-            if block == flat[position][0] and len(text) + len(following) < MAX_CHARS:
+        if len(positions) == 1 and len(text) < SHORT_SENTENCE and position + 1 < len(table):
+            following_block, following, _ = table[position + 1]
+            if following_block == block and len(text) + len(following) < MAX_CHARS:
                 text = f"{text} {following}"
         fragments.append(text)
-    if len(fragments) == 2 and chosen[1][3] == chosen[0][3] + 1 and flat[chosen[0][3]][0] == flat[chosen[1][3]][0]:
+    if len(fragments) == 2 and positions[1] == positions[0] + 1 and table[positions[0]][0] == table[positions[1]][0]:
         fragments = [" ".join(fragments)]  # neighbours in one paragraph: one fragment
     # One ellipsis between two fragments, even where a cut sentence brings its own.
     if len(fragments) == 2:

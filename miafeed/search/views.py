@@ -1,14 +1,14 @@
 """GET /search: the page and its htmx results fragment, from one template."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Category, visible_articles
 from ..shared_page import shared_page
 from ..web import page_number, render_page_or_fragment, wants_fragment
-from . import querying, store
+from . import misses, querying, store
 from .health import has_indexable_articles
 
 bp = Blueprint("search", __name__)
@@ -59,7 +59,15 @@ def search():
         context["categories"] = db.session.scalars(select(Category).order_by(Category.position, Category.name)).all()
         if not outcome.query:
             context["latest"] = db.session.scalars(visible_articles().limit(LATEST_ON_EMPTY_PAGE)).unique().all()
-    return render_page_or_fragment("search/search.html", "search/_results.html", **context)
+    response = render_page_or_fragment("search/search.html", "search/_results.html", **context)
+    if outcome.query and not outcome.total and not outcome.still_typing and not unavailable and not category:
+        # After rendering: the write ends the session's read transaction.
+        misses.record_miss(outcome.query.text)
+        # Not kept by the page cache (or a proxy): each miss must reach this
+        # view to be counted. Misses are few, and cheap to answer.
+        response = make_response(response)
+        response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 def _not_found_page(raw, sort, category=None, unknown_category=None, past_end=None, exact=False):

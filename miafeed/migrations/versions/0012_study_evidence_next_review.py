@@ -1,7 +1,7 @@
 """study evidence in the reader's terms, and an article's own next review date
 
 Revision ID: 0012_evidence_review
-Revises: 0010_portable_hosts
+Revises: 0011_search_words
 Create Date: 2026-12-02 14:10:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0012_evidence_review'
-down_revision = '0010_portable_hosts'
+down_revision = '0011_search_words'
 branch_labels = None
 depends_on = None
 
