@@ -19,7 +19,7 @@ so nearly every request misses the page cache: what a crowd of readers
 typing their own words costs. "article 304" revalidates the article with
 its ETag. A figure, never a pass/fail.
 
-    .venv/bin/python bench/http_bench.py --port-base 8301 --only "search long tail" "search page"
+    .venv/bin/python bench/http_bench.py --base-port 8301 --only "search long tail" "search page"
 """
 from __future__ import annotations
 
