@@ -13,8 +13,8 @@ from flask import Response, abort, current_app, render_template
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..shared_page import shared_page
-from ..metadata import absolute_url
+from ..http.shared_page import shared_page
+from ..http.metadata import absolute_url
 from ..models import Article, Category, Tag, article_tags, visible_articles
 from .blueprint import bp
 

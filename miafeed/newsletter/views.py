@@ -15,8 +15,8 @@ from email.utils import parseaddr
 from flask import Blueprint, current_app, render_template, request
 
 from ..extensions import limiter
-from ..shared_page import shared_page
-from ..web import render_page_or_fragment, request_too_large_response, wants_fragment
+from ..http.shared_page import shared_page
+from ..http.web import render_page_or_fragment, request_too_large_response, wants_fragment
 from . import bounces, digests, subscriptions, tokens, topics
 from .forms import ButtonForm, PreferencesForm, SubscribeForm
 from .mail import external_url

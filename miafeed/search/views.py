@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Category, visible_articles
-from ..shared_page import shared_page
-from ..web import page_number, render_page_or_fragment, wants_fragment
+from ..http.shared_page import shared_page
+from ..http.web import page_number, render_page_or_fragment, wants_fragment
 from . import misses, querying, store
 from .health import has_indexable_articles
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request, url_for
 
-from .content.trust import PUBLICATION_TYPES, STUDY_TYPES, doi_url
-from .models import Article
+from ..content.trust import PUBLICATION_TYPES, STUDY_TYPES, doi_url
+from ..models import Article
 from .shared_page import shared_page_of
 from .web import parse_page_number
 

@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .secrets import ConfigurationError
+from ..secrets import ConfigurationError
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 SERVED_URL_FILE = "served_url"
