@@ -38,7 +38,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .articles import bp as articles_bp
     from .content import cli as content_cli
     from .feeds import bp as feeds_bp
-    from . import feedback, newsletter, search, trust
+    from . import feedback, newsletter, search, site
 
     database.init_app(app)
     ratelimit_storage.init_app(app)
@@ -55,7 +55,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(feeds_bp)
     search.init_app(app)
     newsletter.init_app(app)
-    trust.init_app(app)
+    site.init_app(app)
     feedback.init_app(app)
     from . import hosts
     from .operations import backup, stats
