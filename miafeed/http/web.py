@@ -70,13 +70,13 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _inject_categories():
-        from ..models import Category
+        from ..models import categories_in_order
 
         def nav_categories():
             # The error pages use this too, so a broken database must not
             # turn a 500 page into a second failure.
             try:
-                return db.session.scalars(db.select(Category).order_by(Category.position, Category.name)).all()
+                return categories_in_order()
             except Exception:
                 db.session.rollback()
                 return []

@@ -19,7 +19,7 @@ from sqlalchemy import case, func, select
 from ..extensions import db
 from ..content.review import count_reviews_due
 from ..hosts import hosts_report
-from ..models import Article, Category, utcnow
+from ..models import Article, Category, category_order, utcnow
 from ..newsletter import models as newsletter
 from ..newsletter.models import FREQUENCIES, OutgoingMail, Subscriber
 
@@ -76,7 +76,7 @@ def _articles(now: datetime) -> dict[str, dict[str, int]]:
         .select_from(Category)
         .outerjoin(states, states.c.category_id == Category.id)
         .group_by(Category.id, Category.name, Category.position, states.c.state)
-        .order_by(Category.position, Category.name)
+        .order_by(*category_order())
     ).all()
     table: dict[str, dict[str, int]] = {}
     for category, article_state, count in rows:
