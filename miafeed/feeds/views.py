@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..http.shared_page import shared_page
-from ..http.metadata import absolute_url
+from ..http.site_url import absolute_url
 from ..models import Article, Category, Tag, article_tags, category_order, visible_articles
 from .blueprint import bp
 
