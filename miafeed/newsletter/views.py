@@ -221,7 +221,7 @@ def sample_digest():
     """/sample-digest: what a weekly digest looks like, built from the latest articles."""
     groups, this_week = digests.sample_groups()
     count = sum(len(articles) for _, articles in groups)
-    return render_template("newsletter/sample_digest.html", groups=groups, count=count, this_week=this_week)
+    return render_template("newsletter/sample_digest.html", groups=groups, count=count, this_week=this_week, on_site=True)
 
 
 STATUS_WORDS = {
