@@ -45,6 +45,8 @@ class ResultArticle:
     published_at: object
     reading_minutes: int
     study_type: str | None
+    study_studied_in: str | None  # "animals" or "cells": the label says "Studied in mice"
+    study_animal: str | None
     category: ResultCategory
 
 
@@ -258,11 +260,11 @@ def _hits(page_hits, parsed, snippets_wanted: bool = True) -> list[SearchHit]:
     # reading only the columns a result shows.
     rows = db.session.execute(
         select(Article.id, Article.slug, Article.title, Article.summary, Article.published_at, Article.reading_minutes,
-               Article.study_type, Category.slug, Category.name)
+               Article.study_type, Article.study_studied_in, Article.study_animal, Category.slug, Category.name)
         .join(Category, Category.id == Article.category_id)
         .where(Article.id.in_(ids), Article.draft.is_(False))
     )
-    articles = {row[0]: ResultArticle(*row[:7], ResultCategory(row[7], row[8])) for row in rows}
+    articles = {row[0]: ResultArticle(*row[:9], ResultCategory(row[9], row[10])) for row in rows}
     terms = frozenset(text for field_name, text in parsed.iter_all_terms() if field_name == SEARCH_FIELD)
     hits = []
     for hit in page_hits:
