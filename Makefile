@@ -40,9 +40,9 @@ $(HTMX): node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
-# Content-hashed copies of static/ (plus .br/.gz) for WhiteNoise; see miafeed/assets.py.
+# Content-hashed copies of static/ (plus .br/.gz) for WhiteNoise; see miafeed/http/assets.py.
 $(ASSETS): $(VENV)/.installed $(HTMX) $(STATIC_SOURCES)
-	$(BIN)/python -m miafeed.assets static
+	$(BIN)/python -m miafeed.http.assets static
 
 setup: $(VENV)/.installed $(HTMX) $(ASSETS)
 

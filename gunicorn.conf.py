@@ -4,7 +4,7 @@ Workers are forked without preloading the app, so no database connection,
 Whoosh searcher or thread is ever shared across the fork: each worker builds
 its own app and opens its own handles on first use.
 
-Worker class: gthread, with one change (miafeed/serving.py). A sync worker
+Worker class: gthread, with one change (miafeed/serving/worker.py). A sync worker
 serves one connection at a time from the moment it accepts it, so a client
 that sends its headers a byte at a time holds a whole worker: four such
 clients froze a 4-worker site. gunicorn's docs say sync workers need a
@@ -30,7 +30,7 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # The usual 2 x cores + 1, capped so a big host doesn't open dozens of SQLite
 # connections; override with WEB_CONCURRENCY.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 9)))
-worker_class = "miafeed.serving.HeaderCompleteThreadWorker"
+worker_class = "miafeed.serving.worker.HeaderCompleteThreadWorker"
 # Requests each worker serves at once (GUNICORN_THREADS to change). Keep it
 # under 15, the connections SQLAlchemy pools per process for SQLite.
 threads = int(os.environ.get("GUNICORN_THREADS", 8))
@@ -42,7 +42,7 @@ accesslog = "-"
 errorlog = "-"
 # Confirmation, preference and unsubscribe tokens never reach the log, and
 # the control socket's address is logged once, not at every worker's boot.
-logger_class = "miafeed.server_log.SiteLogger"
+logger_class = "miafeed.serving.server_log.SiteLogger"
 timeout = 30
 graceful_timeout = 20
 # Smaller than gunicorn's defaults: no page of ours needs a long request
@@ -123,8 +123,8 @@ def _stop_search_follower(worker):
         worker.miafeed_search_follower = None
         follower.stop(timeout=FOLLOWER_STOP_SECONDS)
 
-# --- Address, settings check and runtime files (see miafeed/master_hooks.py) ---
-from miafeed import master_hooks  # noqa: E402  (imports no app: nothing shared across the fork)
+# --- Address, settings check and runtime files (see miafeed/serving/master_hooks.py) ---
+from miafeed.serving import master_hooks  # noqa: E402  (imports no app: nothing shared across the fork)
 
 # In the instance folder, not ~/.gunicorn/ (gunicorn's default outside $XDG_RUNTIME_DIR);
 # none at all if the folder's path is too long to name a Unix socket.

@@ -32,14 +32,17 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
 
-    from . import assets, caching, database, illustrations, metadata, page_cache, ratelimit_storage, security, web
+    from . import database, ratelimit_storage
+    from .http import assets, caching, illustrations, metadata, page_cache, security, web
+    from .serving import access_log
     from .articles import bp as articles_bp
     from .content import cli as content_cli
     from .feeds import bp as feeds_bp
-    from . import feedback, newsletter, search, trust
+    from . import feedback, newsletter, search, site
 
     database.init_app(app)
     ratelimit_storage.init_app(app)
+    access_log.init_app(app)
     web.init_app(app)
     metadata.init_app(app)
     security.init_app(app)
@@ -52,9 +55,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(feeds_bp)
     search.init_app(app)
     newsletter.init_app(app)
-    trust.init_app(app)
+    site.init_app(app)
     feedback.init_app(app)
-    from . import backup, hosts, stats
+    from . import hosts
+    from .operations import backup, stats
 
     backup.init_app(app)
     stats.init_app(app)
@@ -76,7 +80,7 @@ def _assemble_wsgi_stack(app: Flask) -> None:
     4. Flask.
     Each module only builds its layer; the order is decided here.
     """
-    from . import assets, page_cache, web
+    from .http import assets, page_cache, web
 
     stack = app.wsgi_app
     stack = web.trust_proxies(app, stack)
@@ -103,12 +107,12 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
         # The demo articles and team: a development default only, so a
         # production database starts empty (see content/cli.py).
         app.config["CONTENT_DIR"] = str(PROJECT_ROOT / "content")
-    from .service_user import warn_if_root_against_service_instance
+    from .operations.service_user import warn_if_root_against_service_instance
 
     # Before anything below writes to instance/ (the generated secret key).
     warn_if_root_against_service_instance(app)
     ensure_secret_key(app)
-    from .site_url import resolve_site_url
+    from .http.site_url import resolve_site_url
 
     app.config["SITE_URL"], app.config["SITE_URL_SOURCE"] = resolve_site_url(app.config, app.instance_path)
 

@@ -37,6 +37,18 @@ class Category(db.Model):
         return f"<Category {self.slug}>"
 
 
+def category_order():
+    """The one order categories are listed in, everywhere a reader or the
+    operator sees them (header, footer, search, digest topics, sitemap,
+    `flask stats`): the editors' position from categories.yml, then name."""
+    return (Category.position, Category.name)
+
+
+def categories_in_order() -> list[Category]:
+    """Every category, in category_order(): the navigation list."""
+    return list(db.session.scalars(select(Category).order_by(*category_order())))
+
+
 class Tag(db.Model):
     __tablename__ = "tags"
 

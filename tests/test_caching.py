@@ -106,7 +106,7 @@ def test_errors_are_not_cached_publicly(client, published):
 @pytest.fixture
 def built_static(tmp_path):
     """A static folder built the way `make setup` builds the real one."""
-    from miafeed.assets import build
+    from miafeed.http.assets import build
 
     root = tmp_path / "static"
     (root / "css").mkdir(parents=True)
@@ -132,7 +132,7 @@ def test_hashed_static_files_are_immutable_and_compressed(tmp_path, built_static
                       "STATIC_HASHED_URLS": False},
                      instance_path=str(tmp_path / "i"))
     # Wire WhiteNoise to the built folder instead of the repository's.
-    from miafeed import assets
+    from miafeed.http import assets
 
     app.static_folder = str(root)
     app.config["STATIC_HASHED_URLS"] = True

@@ -6,7 +6,7 @@ import gzip
 import brotli
 import pytest
 
-from miafeed.content_coding import compress, negotiate
+from miafeed.http.content_coding import compress, negotiate
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from miafeed.newsletter import subscriptions, tokens
-from miafeed.security import CrossOriginConfigError, cross_origin_refusal, trusted_origins
+from miafeed.http.security import CrossOriginConfigError, cross_origin_refusal, trusted_origins
 from newsletter_support import app, app_config, app_defaults, deliver, queued_mail, smtp_app, smtp_inbox, subscriber  # noqa: F401
 
 FORM = {"email": "reader@example.org", "frequency": "weekly", "source": "/", "website": ""}

@@ -58,12 +58,12 @@ def test_the_500_page_needs_no_database(app, client, broken_route):
 
 
 def test_the_500_page_falls_back_to_a_fixed_body_when_its_template_fails(app, client, broken_route, monkeypatch):
-    import miafeed.web
+    import miafeed.http.web
 
     def failing_render(*args, **kwargs):
         raise RuntimeError("the template is broken too")
 
-    monkeypatch.setattr(miafeed.web, "render_template", failing_render)
+    monkeypatch.setattr(miafeed.http.web, "render_template", failing_render)
     response = client.get(broken_route)
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.get_data(as_text=True)

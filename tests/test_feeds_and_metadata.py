@@ -214,3 +214,14 @@ def test_robots_txt_points_at_the_sitemap_and_keeps_crawlers_out_of_search_and_t
     assert "Disallow: /search" in lines
     assert "Disallow: /newsletter/" in lines
     assert "Sitemap: http://localhost/sitemap.xml" in lines
+
+
+def test_share_links_and_canonical_come_from_site_url_not_the_request(client, published):
+    # One way to build an absolute URL (http/site_url.absolute_url): a forged
+    # Host header or prefix must not reach the share links of a kept page.
+    page = client.get("/articles/sleep-stress-what-the-trial-found", headers={"Host": "evil.example"},
+                      environ_overrides={"SCRIPT_NAME": "/forged"})
+    html = page.get_data(as_text=True)
+    assert 'data-copy-url="http://localhost/articles/sleep-stress-what-the-trial-found"' in html
+    assert '<link rel="canonical" href="http://localhost/articles/sleep-stress-what-the-trial-found"' in html
+    assert "evil.example" not in html and "localhost/forged" not in html

@@ -167,7 +167,7 @@ def test_a_page_that_does_not_page_ignores_page_in_its_bytes_and_its_canonical(a
 def test_a_new_shared_page_needs_only_its_decorator(app, published):
     from flask import request
 
-    from miafeed.shared_page import shared_page
+    from miafeed.http.shared_page import shared_page
 
     renders = []
 
@@ -205,7 +205,7 @@ def test_every_change_of_the_content_version_is_a_new_version(app):
 
 
 def test_the_cache_steps_aside_when_its_storage_fails(app, published, monkeypatch):
-    from miafeed import page_cache
+    from miafeed.http import page_cache
 
     def unreachable(key):
         raise ConnectionError("the shared cache is down")

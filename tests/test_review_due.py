@@ -8,7 +8,7 @@ import re
 import pytest
 
 from miafeed.content import ImportError_
-from miafeed.web import format_date
+from miafeed.http.web import format_date
 
 from clock import day, iso_day
 

@@ -8,7 +8,7 @@ import click
 
 from database_support import database_uri_for
 from miafeed import create_app
-from miafeed.service_user import ownership_warning
+from miafeed.operations.service_user import ownership_warning
 
 NOBODY = 65534
 

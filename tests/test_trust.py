@@ -10,7 +10,7 @@ from sqlalchemy import select
 from miafeed.content import ImportError_
 from miafeed.extensions import db
 from miafeed.models import Article, ArticleCorrection, Author
-from miafeed.web import format_date
+from miafeed.http.web import format_date
 
 from clock import day, iso_day
 

@@ -10,7 +10,7 @@ the output is the same on every run.
 It also writes the card pictures into static/illustrations/: each drawing
 at 400 and 800 px wide as WebP, in a day version and a night version for
 dark mode (`<slug>-dark-800.webp`). A card whose article has no lead image
-shows its category's picture (see miafeed/illustrations.py). The night
+shows its category's picture (see miafeed/http/illustrations.py). The night
 version swaps every pale colour that covers a large area for a dark one
 of the same hue, so a
 drawing is not a bright block on a near-black page; a drawing that is dark

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, send_from_directory, url_for
+from flask import abort, send_from_directory, url_for
 
 from ..content.images import WIDTHS, ensure_variants_from_database, lead_image_folder, share_name, variant_name
+from ..http.site_url import absolute_url
 from .blueprint import bp
 
 ONE_YEAR = 31_536_000
@@ -60,8 +61,7 @@ def share_image_url(article) -> str | None:
     """Absolute URL of the 1200x630 crop for og:image and Twitter cards."""
     if not article.image_key:
         return None
-    path = url_for("articles.lead_image", name=share_name(article.image_key))
-    return current_app.config["SITE_URL"].rstrip("/") + path
+    return absolute_url("articles.lead_image", name=share_name(article.image_key))
 
 
 @bp.app_template_filter("with_lead_image")
@@ -73,9 +73,8 @@ def with_lead_image(json_ld: dict, article) -> dict:
     """
     if not article.image_key:
         return json_ld
-    base = current_app.config["SITE_URL"].rstrip("/")
-    widest = url_for("articles.lead_image", name=variant_name(article.image_key, WIDTHS[-1], "jpg"))
-    return {**json_ld, "image": [share_image_url(article), base + widest]}
+    widest = absolute_url("articles.lead_image", name=variant_name(article.image_key, WIDTHS[-1], "jpg"))
+    return {**json_ld, "image": [share_image_url(article), widest]}
 
 
 # Globals rather than context: macros imported without context still see them.

@@ -11,8 +11,8 @@ from flask import abort, request
 from ..extensions import db
 from ..models import Article, visible_articles
 from ..search.related import picks_for
-from ..shared_page import shared_page
-from ..web import render_page_or_fragment, wants_fragment
+from ..http.shared_page import shared_page
+from ..http.web import render_page_or_fragment, wants_fragment
 from .blueprint import bp
 
 # Short enough that an edit shows within minutes, long enough that a reader

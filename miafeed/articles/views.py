@@ -5,8 +5,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Article, Category, Tag, article_tags, visible_articles
-from ..shared_page import shared_page
-from ..web import page_number
+from ..http.shared_page import shared_page
+from ..http.web import page_number
 from .blueprint import bp
 from .listing import paginate
 

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import yaml
-
-from .parse import FileProblem, _FrontMatterLoader, split_front_matter, to_utc_datetime
+from .parse import FileProblem, read_front_matter, to_utc_datetime
 from .slugs import SLUG_PATTERN
 
 PAGES_FOLDER = "pages"
@@ -49,20 +47,10 @@ def collect_page_files(folder: Path) -> list[Path]:
 def parse_page_file(path: Path) -> tuple[PageSource | None, list[FileProblem]]:
     """Read and validate one site page file."""
     shown = str(path)
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [FileProblem(shown, None, f"cannot be read as UTF-8 text ({exc})")]
-    parts = split_front_matter(text)
-    if parts is None:
-        return None, [FileProblem(shown, None, "must start with a front matter block between '---' lines")]
-    try:
-        meta = yaml.load(parts[0], Loader=_FrontMatterLoader) or {}
-    except yaml.YAMLError as exc:
-        return None, [FileProblem(shown, None, f"front matter is not valid YAML ({exc})")]
-    if not isinstance(meta, dict):
-        return None, [FileProblem(shown, None, "front matter must be a mapping of keys to values")]
+    read, unreadable = read_front_matter(path)
+    if read is None:
+        return None, [unreadable]
+    raw, meta, body = read.raw, read.meta, read.body
 
     problems = [
         FileProblem(shown, key, f"is not a known key (known: {', '.join(PAGE_KEYS)})")
@@ -83,7 +71,6 @@ def parse_page_file(path: Path) -> tuple[PageSource | None, list[FileProblem]]:
         updated = to_utc_datetime(meta["updated"])
         if updated is None:
             problems.append(FileProblem(shown, "updated", f"{meta['updated']!r} is not a date like 2026-03-14"))
-    body = parts[1].strip()
     if not body:
         problems.append(FileProblem(shown, "body", "the page has no text after the front matter"))
     if problems:

@@ -107,6 +107,37 @@ def split_front_matter(text: str) -> tuple[str, str] | None:
     return None
 
 
+@dataclass
+class FrontMatterFile:
+    """A content file read as UTF-8 with its front matter parsed."""
+
+    raw: bytes  # the file's bytes, for the content hash
+    meta: dict  # the front matter, a mapping
+    body: str  # the text after the front matter, stripped
+
+
+def read_front_matter(path: Path) -> tuple[FrontMatterFile | None, FileProblem | None]:
+    """The one reader of a front-matter file (articles and site pages):
+    (the file, None), or (None, the problem that stops it being read at all:
+    not UTF-8, no front matter block, invalid YAML, or not a mapping)."""
+    shown = str(path)
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, FileProblem(shown, None, f"cannot be read as UTF-8 text ({exc})")
+    parts = split_front_matter(text)
+    if parts is None:
+        return None, FileProblem(shown, None, "must start with a front matter block between '---' lines")
+    try:
+        meta = yaml.load(parts[0], Loader=_FrontMatterLoader) or {}
+    except yaml.YAMLError as exc:
+        return None, FileProblem(shown, None, f"front matter is not valid YAML ({exc})")
+    if not isinstance(meta, dict):
+        return None, FileProblem(shown, None, "front matter must be a mapping of keys to values")
+    return FrontMatterFile(raw, meta, parts[1].strip()), None
+
+
 def to_utc_datetime(value) -> datetime | None:
     """A YAML date or datetime (or an ISO string) as naive UTC, else None."""
     if isinstance(value, datetime):
@@ -161,26 +192,11 @@ def parse_article_file(path: Path) -> ParseOutcome:
     shown = str(path)
     outcome = ParseOutcome()
     problems = outcome.problems
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(FileProblem(shown, None, f"cannot be read as UTF-8 text ({exc})"))
+    read, unreadable = read_front_matter(path)
+    if read is None:
+        problems.append(unreadable)
         return outcome
-
-    parts = split_front_matter(text)
-    if parts is None:
-        problems.append(FileProblem(shown, None, "must start with a front matter block between '---' lines"))
-        return outcome
-    try:
-        meta = yaml.load(parts[0], Loader=_FrontMatterLoader) or {}
-    except yaml.YAMLError as exc:
-        problems.append(FileProblem(shown, None, f"front matter is not valid YAML ({exc})"))
-        return outcome
-    if not isinstance(meta, dict):
-        problems.append(FileProblem(shown, None, "front matter must be a mapping of keys to values"))
-        return outcome
-    body = parts[1].strip()
+    raw, meta, body = read.raw, read.meta, read.body
 
     for key in sorted(set(map(str, meta)) - KNOWN_KEYS):
         problems.append(FileProblem(shown, key, f"is not a known key (known: {', '.join(sorted(KNOWN_KEYS))})"))

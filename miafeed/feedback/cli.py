@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from ..web import format_date
+from ..http.web import format_date
 from . import store
 from .models import HELPFUL
 

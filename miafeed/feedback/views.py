@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ..extensions import db, limiter
 from ..models import Article, visible_articles
-from ..web import render_page_or_fragment, request_too_large_response, wants_fragment
+from ..http.web import render_page_or_fragment, request_too_large_response, wants_fragment
 from . import store
 from .forms import HelpfulForm, ProblemForm
 

@@ -13,9 +13,9 @@ from flask import Response, abort, current_app, render_template
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..shared_page import shared_page
-from ..metadata import absolute_url
-from ..models import Article, Category, Tag, article_tags, visible_articles
+from ..http.shared_page import shared_page
+from ..http.site_url import absolute_url
+from ..models import Article, Category, Tag, article_tags, category_order, visible_articles
 from .blueprint import bp
 
 FEED_SIZE = 20
@@ -83,7 +83,7 @@ def sitemap():
         select(Category.slug, func.max(func.coalesce(visible.c.updated_at, visible.c.published_at)))
         .join(visible, visible.c.category_id == Category.id)
         .group_by(Category.id)
-        .order_by(Category.position, Category.name)
+        .order_by(*category_order())
     ).all()
     tags = db.session.execute(
         select(Tag.slug, func.max(func.coalesce(visible.c.updated_at, visible.c.published_at)))

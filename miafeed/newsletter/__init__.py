@@ -15,7 +15,7 @@ SOURCE_PLACEHOLDER = "/__source_page__"
 def init_app(app) -> None:
     """Wire the newsletter into the app."""
     from ..extensions import limiter
-    from ..web import register_health_check
+    from ..http.web import register_health_check
     from . import cli, mail_health, signing
     from .forms import SubscribeForm
     from .views import bp, privacy, sample_digest

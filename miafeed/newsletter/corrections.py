@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from ..extensions import db
+from ..http.site_url import absolute_url
 from ..models import Article, ArticleCorrection
-from . import mail
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class CorrectionPicker:
                 .order_by(ArticleCorrection.dated.desc(), ArticleCorrection.id.desc())
             ).all()
             self._cache[last_digest_at] = [
-                DigestCorrection(title, mail.external_url("articles.article", slug=slug), correction.dated, correction.note, published)
+                DigestCorrection(title, absolute_url("articles.article", slug=slug), correction.dated, correction.note, published)
                 for correction, slug, title, published in rows
             ]
         return self._cache[last_digest_at]

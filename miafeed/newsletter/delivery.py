@@ -10,9 +10,7 @@ code has always imported from here (gunicorn.conf.py, the CLI, tests).
 """
 from __future__ import annotations
 
-import logging
-import threading
-
+from ..background import BackgroundLoop
 from .mail import mail_queued
 from .mail_health import queue_health
 from .mail_queue import ClaimedMail, RequeueReport, claim_batch, purge_sent, record_outcome, release_claim, requeue_failed
@@ -25,51 +23,26 @@ __all__ = [
     "release_claim", "requeue_failed", "start_background_delivery", "transport_for",
 ]
 
-log = logging.getLogger(__name__)
 
-
-class BackgroundDelivery:
+class BackgroundDelivery(BackgroundLoop):
     """A daemon thread that drains the queue in one gunicorn worker.
 
     It wakes when this process queues mail (mail.mail_queued) and otherwise
     every MAIL_POLL_SECONDS, to pick up mail queued by other workers or cron.
-    gunicorn.conf.py stops it when the worker exits.
+    gunicorn.conf.py stops it when the worker exits: stop() finishes the
+    mail in flight and gives back the rest of the claim. If the thread does
+    not end in time (a mail server that hangs mid-send), the claim's lease
+    brings the mails back about a minute after the process is gone.
     """
 
+    STOP_SECONDS = 10
+
     def __init__(self, app):
-        self.app = app
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="miafeed-mail-delivery", daemon=True)
+        super().__init__(app, name="miafeed-mail-delivery", interval=float(app.config["MAIL_POLL_SECONDS"]),
+                         wake=mail_queued, failure="Background mail delivery failed; will try again")
 
-    def start(self) -> "BackgroundDelivery":
-        """Start the thread; returns self."""
-        self.thread.start()
-        return self
-
-    def stop(self, timeout: float = 10) -> bool:
-        """Finish the mail in flight, give back the rest of the claim, end.
-
-        Returns True when the thread ended within `timeout`. If it did not
-        (a mail server that hangs mid-send), the claim's lease brings the
-        mails back about a minute after the process is gone.
-        """
-        self.stopping.set()
-        mail_queued.set()
-        self.thread.join(timeout)
-        return not self.thread.is_alive()
-
-    def _run(self) -> None:
-        poll = float(self.app.config["MAIL_POLL_SECONDS"])
-        while not self.stopping.is_set():
-            mail_queued.wait(poll)
-            mail_queued.clear()
-            if self.stopping.is_set():
-                break
-            try:
-                with self.app.app_context():
-                    deliver_due(self.app, should_stop=self.stopping.is_set)
-            except Exception:  # a bad minute for the database must not end the thread
-                log.exception("Background mail delivery failed; will try again")
+    def one_pass(self) -> None:
+        deliver_due(self.app, should_stop=self.stopping.is_set)
 
 
 def start_background_delivery(app) -> BackgroundDelivery | None:

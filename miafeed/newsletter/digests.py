@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 
 from ..database import write_transaction
 from ..extensions import db
+from ..http.site_url import absolute_url
 from ..models import Article, utcnow, visible_articles
 from . import mail, topics
 from .corrections import CorrectionPicker
@@ -94,7 +95,7 @@ class ArticlePicker:
                     DigestArticle(
                         title=article.title,
                         summary=article.summary,
-                        url=mail.external_url("articles.article", slug=article.slug),
+                        url=absolute_url("articles.article", slug=article.slug),
                         category=article.category.name,
                         published_at=article.published_at,
                         slug=article.slug,

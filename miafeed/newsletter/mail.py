@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 
 from ..extensions import db
+from ..http.site_url import absolute_url
 from ..models import utcnow
 from . import signing, tokens
 from .models import OutgoingMail, Subscriber
@@ -28,29 +29,17 @@ CRLF = "\r\n"
 mail_queued = threading.Event()
 
 
-def external_url(endpoint: str, **values) -> str:
-    """An absolute URL under SITE_URL.
-
-    Built from SITE_URL alone, never from the request's Host header, so a
-    mail composed by a web worker and one composed by cron carry the same
-    links, and a forged Host cannot put someone else's domain in a mail.
-    """
-    site = urlsplit(current_app.config["SITE_URL"].rstrip("/"))
-    adapter = current_app.url_map.bind(site.netloc, url_scheme=site.scheme, script_name=site.path or "/")
-    return adapter.build(endpoint, values, force_external=True)
-
-
 def subscriber_links(subscriber: Subscriber) -> dict[str, str]:
     """The reader's own preferences and unsubscribe URLs, for every mail."""
     return {
-        "preferences_url": external_url(
+        "preferences_url": absolute_url(
             "newsletter.preferences", token=tokens.make_token(tokens.PREFERENCES, subscriber)
         ),
-        "unsubscribe_url": external_url(
+        "unsubscribe_url": absolute_url(
             "newsletter.unsubscribe", token=tokens.make_token(tokens.UNSUBSCRIBE, subscriber)
         ),
-        "privacy_url": external_url("privacy"),
-        "site_url": external_url("articles.home"),
+        "privacy_url": absolute_url("privacy"),
+        "site_url": absolute_url("articles.home"),
     }
 
 
@@ -153,7 +142,7 @@ def queue(rows: list[dict]) -> None:
 
 def compose_confirmation(subscriber: Subscriber) -> dict:
     """The mail with the confirmation link (expires, see tokens.py)."""
-    confirm_url = external_url("newsletter.confirm", token=tokens.make_token(tokens.CONFIRM, subscriber))
+    confirm_url = absolute_url("newsletter.confirm", token=tokens.make_token(tokens.CONFIRM, subscriber))
     return compose(
         subscriber,
         "confirm",

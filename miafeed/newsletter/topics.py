@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from sqlalchemy import delete, insert, select
 
 from ..extensions import db
-from ..models import Category
+from ..models import Category, categories_in_order
 from .models import Subscriber, SubscriberTopic
 
 
 def all_categories() -> list[Category]:
     """Every category, in the site's navigation order: the choices offered."""
-    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+    return categories_in_order()
 
 
 def chosen_category_ids(subscriber_ids: Iterable[int]) -> dict[int, frozenset[int]]:

@@ -15,11 +15,11 @@ from email.utils import parseaddr
 from flask import Blueprint, current_app, render_template, request
 
 from ..extensions import limiter
-from ..shared_page import shared_page
-from ..web import render_page_or_fragment, request_too_large_response, wants_fragment
+from ..http.shared_page import shared_page
+from ..http.web import render_page_or_fragment, request_too_large_response, wants_fragment
 from . import bounces, digests, subscriptions, tokens, topics
 from .forms import ButtonForm, PreferencesForm, SubscribeForm
-from .mail import external_url
+from ..http.site_url import absolute_url
 from .models import ACTIVE, BOUNCED, PENDING, UNSUBSCRIBED
 
 bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
@@ -130,7 +130,7 @@ def confirm(token: str):
 
 
 def _confirm_page(subscriber, form, already: bool):
-    preferences_url = external_url("newsletter.preferences", token=tokens.make_token(tokens.PREFERENCES, subscriber))
+    preferences_url = absolute_url("newsletter.preferences", token=tokens.make_token(tokens.PREFERENCES, subscriber))
     return render_template(
         "newsletter/confirm.html", subscriber=subscriber, form=form, preferences_url=preferences_url, already=already
     )
@@ -221,7 +221,7 @@ def sample_digest():
     """/sample-digest: what a weekly digest looks like, built from the latest articles."""
     groups, this_week = digests.sample_groups()
     count = sum(len(articles) for _, articles in groups)
-    return render_template("newsletter/sample_digest.html", groups=groups, count=count, this_week=this_week)
+    return render_template("newsletter/sample_digest.html", groups=groups, count=count, this_week=this_week, on_site=True)
 
 
 STATUS_WORDS = {

@@ -17,7 +17,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register /search, the CLI, the /healthz check and the import hook."""
     from ..content.signals import content_changed
-    from ..web import register_health_check
+    from ..http.web import register_health_check
     from . import cli, views
     from .follow import lag_health
     from .health import search_health

@@ -35,6 +35,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, or_, select, true
 
+from ..background import BackgroundLoop
 from ..content import version as content_version
 from ..extensions import db
 from ..hosts import heartbeat
@@ -268,42 +269,28 @@ def lag_health() -> dict:
     }
 
 
-class BackgroundFollower:
-    """A daemon thread that applies the log every SEARCH_FOLLOW_SECONDS.
+class BackgroundFollower(BackgroundLoop):
+    """A daemon thread that applies the log every SEARCH_FOLLOW_SECONDS,
+    the first time as soon as the worker starts.
 
     Every gunicorn worker runs one; the follower lock lets one of them work
     at a time and the others skip their turn.
     """
 
+    STOP_SECONDS = 5
+
     def __init__(self, app):
-        self.app = app
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="miafeed-search-follow", daemon=True)
+        super().__init__(app, name="miafeed-search-follow", interval=float(app.config["SEARCH_FOLLOW_SECONDS"]),
+                         failure="Following the search change log failed; will try again", pass_at_start=True)
 
-    def start(self) -> "BackgroundFollower":
-        """Start the thread; returns self."""
-        self.thread.start()
-        return self
-
-    def stop(self, timeout: float = 5) -> None:
-        """Ask the thread to end after its current pass."""
-        self.stopping.set()
-        self.thread.join(timeout)
-
-    def _run(self) -> None:
-        interval = float(self.app.config["SEARCH_FOLLOW_SECONDS"])
-        while not self.stopping.is_set():
-            try:
-                with self.app.app_context():
-                    report = catch_up(wait=False)
-                if report.rebuilt or report.applied:
-                    log.info("Search index followed the log to %s (%s changes%s)", report.position, report.applied,
-                             ", rebuilt" if report.rebuilt else "")
-            except FollowerBusy:
-                pass
-            except Exception:  # a bad minute for the database must not end the thread
-                log.exception("Following the search change log failed; will try again")
-            self.stopping.wait(interval)
+    def one_pass(self) -> None:
+        try:
+            report = catch_up(wait=False)
+        except FollowerBusy:
+            return
+        if report.rebuilt or report.applied:
+            log.info("Search index followed the log to %s (%s changes%s)", report.position, report.applied,
+                     ", rebuilt" if report.rebuilt else "")
 
 
 def start_background_follower(app) -> BackgroundFollower | None:

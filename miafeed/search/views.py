@@ -5,9 +5,9 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Category, visible_articles
-from ..shared_page import shared_page
-from ..web import page_number, render_page_or_fragment, wants_fragment
+from ..models import Category, categories_in_order, visible_articles
+from ..http.shared_page import shared_page
+from ..http.web import page_number, render_page_or_fragment, wants_fragment
 from . import misses, querying, store
 from .health import has_indexable_articles
 
@@ -56,7 +56,7 @@ def search():
         return _not_found_page(raw, sort, category=category, past_end=(page, outcome.pages), exact=exact)
     context = {"outcome": outcome, "unavailable": unavailable, "as_fragment": wants_fragment()}
     if not outcome.total:
-        context["categories"] = db.session.scalars(select(Category).order_by(Category.position, Category.name)).all()
+        context["categories"] = categories_in_order()
         if not outcome.query:
             context["latest"] = db.session.scalars(visible_articles().limit(LATEST_ON_EMPTY_PAGE)).unique().all()
     response = render_page_or_fragment("search/search.html", "search/_results.html", **context)
@@ -77,7 +77,7 @@ def _not_found_page(raw, sort, category=None, unknown_category=None, past_end=No
     context = {"outcome": outcome, "unavailable": False, "as_fragment": wants_fragment(),
                "unknown_category": unknown_category, "past_end": past_end}
     if unknown_category:
-        context["categories"] = db.session.scalars(select(Category).order_by(Category.position, Category.name)).all()
+        context["categories"] = categories_in_order()
     return render_page_or_fragment("search/search.html", "search/_results.html", status=404, **context)
 
 

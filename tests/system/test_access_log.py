@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from gunicorn_support import get, running_gunicorn
-from miafeed.access_log import scrub_tokens
+from miafeed.serving.access_log import scrub_tokens
 TOKEN = "WyJhYmMiLCJub25jZSJd.aSECRETbit.sig-nature_1"
 
 

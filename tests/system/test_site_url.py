@@ -23,7 +23,7 @@ import pytest
 
 from miafeed import create_app
 from miafeed.secrets import ConfigurationError
-from miafeed.site_url import resolve_site_url, served_url_from_listener
+from miafeed.http.site_url import resolve_site_url, served_url_from_listener
 
 from clock import iso_day
 from processes import free_port, wait_until
@@ -207,7 +207,7 @@ class _Server:
 
 
 def test_the_ready_line_names_the_address_and_a_different_configured_site(tmp_path, monkeypatch, capsys):
-    from miafeed import master_hooks
+    from miafeed.serving import master_hooks
 
     for name in [name for name in os.environ if name.startswith("MIAFEED_")]:
         monkeypatch.delenv(name)
@@ -226,7 +226,7 @@ def test_the_ready_line_names_the_address_and_a_different_configured_site(tmp_pa
 
 
 def test_the_control_socket_goes_to_the_instance_folder_unless_its_path_is_too_long(monkeypatch):
-    from miafeed import master_hooks
+    from miafeed.serving import master_hooks
 
     monkeypatch.setenv("MIAFEED_INSTANCE_PATH", "/srv/miafeed/instance")
     assert master_hooks.control_socket_path() == "/srv/miafeed/instance/gunicorn.ctl"

@@ -122,7 +122,7 @@ def previous_release(into: Path) -> Path:
     into.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True, timeout=60)
     shutil.copytree(ROOT / "static" / "vendor", into / "static" / "vendor")  # htmx, fetched by npm at set-up
-    subprocess.run([sys.executable, "-m", "miafeed.assets", "static"], cwd=into, check=True, capture_output=True,
+    subprocess.run([sys.executable, "-m", "miafeed.http.assets", "static"], cwd=into, check=True, capture_output=True,
                    env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(into)}, timeout=120)
     return into
 

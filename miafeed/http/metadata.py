@@ -6,17 +6,13 @@ an IP address, a proxy or a preview host still names its one public address.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, request
 
-from .content.trust import PUBLICATION_TYPES, STUDY_TYPES, doi_url
-from .models import Article
+from ..content.trust import PUBLICATION_TYPES, STUDY_TYPES, doi_url
+from ..models import Article
 from .shared_page import shared_page_of
+from .site_url import absolute_url
 from .web import parse_page_number
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    """SITE_URL + the path of `endpoint`."""
-    return current_app.config["SITE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def canonical_url() -> str | None:

@@ -1,6 +1,6 @@
 """Static files under content-hashed names, served by WhiteNoise.
 
-`python -m miafeed.assets` (run by `make setup`) copies every file of
+`python -m miafeed.http.assets` (run by `make setup`) copies every file of
 static/ to static/dist/ as `name.<hash>.ext`, writes compressed `.br` and
 `.gz` twins next to each, and records the mapping in static/dist/manifest.json.
 The app's `url_for('static', ...)` then points at the hashed name, and

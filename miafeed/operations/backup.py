@@ -220,7 +220,7 @@ def restore_command(ctx: click.Context, backup: Path, yes: bool) -> None:
 def _restore_postgres(backup: Path, database_uri: str) -> Path:
     """Check the dump, keep the database as it is now, then restore in one
     transaction (pg_restore --single-transaction: all of it or none)."""
-    from .extensions import db
+    from ..extensions import db
 
     if backup.suffix == ".sqlite3":
         raise BackupError(f"{backup} is a SQLite backup; this site's database is PostgreSQL")

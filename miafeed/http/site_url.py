@@ -22,7 +22,9 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .secrets import ConfigurationError
+from flask import current_app
+
+from ..secrets import ConfigurationError
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 SERVED_URL_FILE = "served_url"
@@ -94,3 +96,21 @@ def read_served_url(instance_path: str) -> str | None:
         return (Path(instance_path) / SERVED_URL_FILE).read_text().strip() or None
     except OSError:
         return None
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """The public address of `endpoint`: SITE_URL (any path it has
+    included) plus the route. The one way the app builds an absolute URL:
+    mail, feeds, the sitemap, canonical URLs, og:url and share links.
+
+    Built from SITE_URL alone, never from the request (its Host header or
+    SCRIPT_NAME), so a mail composed by a web worker and one composed by
+    cron carry the same links, and a forged Host or prefix can reach
+    neither a mail nor a kept page. URL defaults still apply (hashed
+    static file names), as they do for url_for.
+    """
+    site = urlsplit(current_app.config["SITE_URL"].rstrip("/"))
+    values = dict(values)
+    current_app.inject_url_defaults(endpoint, values)
+    adapter = current_app.url_map.bind(site.netloc, url_scheme=site.scheme, script_name=site.path or "/")
+    return adapter.build(endpoint, values, force_external=True)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from . import default_instance_path, load_settings
-from .secrets import ConfigurationError
-from .site_url import record_served_url, served_url_from_listener
+from .. import default_instance_path, load_settings
+from ..secrets import ConfigurationError
+from ..http.site_url import record_served_url, served_url_from_listener
 
 # A Unix socket path must fit in sun_path (108 bytes on Linux, with its NUL).
 MAX_SOCKET_PATH = 107

@@ -16,12 +16,12 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import case, func, select
 
-from .extensions import db
-from .content.review import count_reviews_due
-from .hosts import hosts_report
-from .models import Article, Category, utcnow
-from .newsletter import models as newsletter
-from .newsletter.models import FREQUENCIES, OutgoingMail, Subscriber
+from ..extensions import db
+from ..content.review import count_reviews_due
+from ..hosts import hosts_report
+from ..models import Article, Category, category_order, utcnow
+from ..newsletter import models as newsletter
+from ..newsletter.models import FREQUENCIES, OutgoingMail, Subscriber
 
 # Rows of the subscriber table, in this order. A status found in the
 # database but missing here (a new one) is listed after these anyway.
@@ -76,7 +76,7 @@ def _articles(now: datetime) -> dict[str, dict[str, int]]:
         .select_from(Category)
         .outerjoin(states, states.c.category_id == Category.id)
         .group_by(Category.id, Category.name, Category.position, states.c.state)
-        .order_by(Category.position, Category.name)
+        .order_by(*category_order())
     ).all()
     table: dict[str, dict[str, int]] = {}
     for category, article_state, count in rows:
@@ -130,7 +130,7 @@ def _mail(now: datetime) -> dict[str, int]:
 
 
 def _mail_relay() -> dict | None:
-    from .newsletter import mail_health
+    from ..newsletter import mail_health
 
     return mail_health.relay_report(mail_health.current_pause())
 
@@ -150,8 +150,8 @@ def _last_digests() -> dict[str, str | None]:
 
 
 def _search() -> dict[str, object]:
-    from .search import indexing, store
-    from .search.health import search_health
+    from ..search import indexing, store
+    from ..search.health import search_health
 
     state = search_health()
     info: dict[str, object] = {"state": state}

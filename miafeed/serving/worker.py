@@ -18,7 +18,7 @@ certfile) cannot be peeked at as plain text and get gunicorn's behaviour.
 Two more things a worker of this class does:
 
 - On a reload, an old worker keeps serving until its replacements have
-  built their app (miafeed/handover.py): gunicorn alone stops the old ones
+  built their app (miafeed/serving/handover.py): gunicorn alone stops the old ones
   while the new ones are still importing, and readers wait for the whole
   boot (4-15 s measured by bench/reload.py).
 - faulthandler is on, so a crash in C code (SIGSEGV, SIGBUS, SIGABRT)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-from .private_files import OWNER_ONLY
+from ..private_files import OWNER_ONLY
 
 
 class PostgresToolError(RuntimeError):

@@ -21,7 +21,7 @@ def sitemap_entries() -> list[tuple[str, object]]:
     from sqlalchemy import func, or_, select
 
     from ..extensions import db
-    from ..metadata import absolute_url
+    from ..http.site_url import absolute_url
     from ..models import ArticleCorrection, Author, SitePage, visible_articles
     from .views import TOP_LEVEL_PAGES
 

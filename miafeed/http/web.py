@@ -6,10 +6,10 @@ from datetime import date
 from flask import Response, abort, jsonify, make_response, render_template, request
 from sqlalchemy import text
 
-from .extensions import db
+from ..extensions import db
 from .htmx import wants_fragment  # noqa: F401  (re-exported: views import it from here)
 from .security import HSTS_ONE_YEAR, security_headers
-from .version import code_version
+from ..version import code_version
 
 
 def render_page_or_fragment(page_template: str, fragment_template: str, status: int = 200, **context) -> Response:
@@ -65,21 +65,18 @@ def format_date(value: date) -> str:
 
 
 def init_app(app) -> None:
-    from . import access_log
-
-    access_log.init_app(app)
     app.jinja_env.filters["long_date"] = format_date
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
 
     @app.context_processor
     def _inject_categories():
-        from .models import Category
+        from ..models import categories_in_order
 
         def nav_categories():
             # The error pages use this too, so a broken database must not
             # turn a 500 page into a second failure.
             try:
-                return db.session.scalars(db.select(Category).order_by(Category.position, Category.name)).all()
+                return categories_in_order()
             except Exception:
                 db.session.rollback()
                 return []

@@ -7,8 +7,8 @@ from sqlalchemy import func, or_, select
 from ..articles.listing import paginate
 from ..extensions import db
 from ..models import Article, ArticleCorrection, Author, SitePage, visible_articles
-from ..shared_page import shared_page
-from ..web import page_number
+from ..http.shared_page import shared_page
+from ..http.web import page_number
 
 bp = Blueprint("site", __name__)
 

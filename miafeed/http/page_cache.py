@@ -47,7 +47,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import is_resource_modified, unquote_etag
 from werkzeug.routing import RequestRedirect
 
-from .content import version
+from ..content import version
 from .content_coding import negotiate_environ
 from .htmx import wants_fragment_environ
 from .shared_page import SharedPage, shared_page_of

@@ -37,7 +37,7 @@ def _keys_of_drawn_lead_images(content_dir: str | None, slugs: frozenset[str]) -
     """Lead-image variant key -> drawing slug, for content/images/<slug>.png files
     (none when no content folder is set, as in production before the operator
     names one)."""
-    from .content.images import VARIANT_VERSION
+    from ..content.images import VARIANT_VERSION
 
     keys = {}
     if not content_dir:
