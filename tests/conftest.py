@@ -62,13 +62,25 @@ def _service(start):
 
 
 @pytest.fixture(scope="session")
-def redis_server():
-    """A throwaway redis-server on a unix socket (tests/services.py)."""
+def _redis_process():
     import services
 
     server = _service(services.start_redis)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_server(_redis_process):
+    """A throwaway redis-server on a unix socket (tests/services.py), emptied
+    for each test: counts one test leaves (a rate limit used up within its
+    minute) must not decide the next test's answers."""
+    import redis
+
+    client = redis.Redis(unix_socket_path=str(_redis_process.socket))
+    client.flushall()
+    client.close()
+    return _redis_process
 
 
 @pytest.fixture(scope="session")
