@@ -72,14 +72,19 @@ FOLLOWER_STOP_SECONDS = 5
 
 
 def post_worker_init(worker):
-    """Start this worker's mail delivery thread (see miafeed/newsletter/delivery.py).
+    """Warm this worker up, then start its mail delivery thread (see miafeed/newsletter/delivery.py).
 
     Here and not in create_app, so CLI commands and tests never start one.
     Rows are claimed atomically, so several workers draining the same queue
     never send a mail twice.
     """
+    from miafeed.http.warm_up import warm_up
     from miafeed.newsletter.delivery import start_background_delivery
 
+    # Before the worker counts as serving (miafeed/serving/handover.py): its
+    # first readers then never pay for compiling templates and opening the index.
+    seconds = warm_up(worker.wsgi)
+    worker.log.debug("Worker %s warmed up in %.2f s", worker.pid, seconds)
     worker.miafeed_mail_delivery = start_background_delivery(worker.wsgi)
     _start_search_follower(worker)
 

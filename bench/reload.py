@@ -223,6 +223,8 @@ def _report(args, code: Path, clients: list[Client], hups: list[float], log_text
     print(f"  requests over 1 s: {sum(1 for value in seconds if value > 1)};"
           f" 'Control socket listening' logged {log_text.count('Control socket listening')} times;"
           f" workers booted {log_text.count('Booting worker')}")
+    for sample in sorted(samples, key=lambda sample: -sample.seconds)[:args.list_slow]:
+        print(f"    {sample.seconds * 1000:6.0f} ms  started {sample.started:5.1f} s  {sample.path}")
 
 
 def main() -> None:
@@ -233,6 +235,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--port", type=int, default=0, help="loopback port (default: a free one)")
     parser.add_argument("--database-url", help="a PostgreSQL URL to run on instead of SQLite")
+    parser.add_argument("--list-slow", type=int, default=0, help="also list this many slowest requests")
     parser.add_argument("--log", type=Path, help="keep gunicorn's log here")
     parser.add_argument("--before", type=Path, help="another checkout to measure first, under the same load")
     args = parser.parse_args()
