@@ -27,8 +27,10 @@ __all__ = [
 class BackgroundDelivery(BackgroundLoop):
     """A daemon thread that drains the queue in one gunicorn worker.
 
-    It wakes when this process queues mail (mail.mail_queued) and otherwise
-    every MAIL_POLL_SECONDS, to pick up mail queued by other workers or cron.
+    It makes a pass as soon as it starts (after a reload, a new worker picks
+    up the mail the old one gave back without waiting a poll), then wakes
+    when this process queues mail (mail.mail_queued) and otherwise every
+    MAIL_POLL_SECONDS, to pick up mail queued by other workers or cron.
     gunicorn.conf.py stops it when the worker exits: stop() finishes the
     mail in flight and gives back the rest of the claim. If the thread does
     not end in time (a mail server that hangs mid-send), the claim's lease
@@ -39,7 +41,8 @@ class BackgroundDelivery(BackgroundLoop):
 
     def __init__(self, app):
         super().__init__(app, name="miafeed-mail-delivery", interval=float(app.config["MAIL_POLL_SECONDS"]),
-                         wake=mail_queued, failure="Background mail delivery failed; will try again")
+                         wake=mail_queued, failure="Background mail delivery failed; will try again",
+                         pass_at_start=True)
 
     def one_pass(self) -> None:
         deliver_due(self.app, should_stop=self.stopping.is_set)
