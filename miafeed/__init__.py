@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
 
     from . import database, ratelimit_storage
-    from .http import assets, caching, illustrations, metadata, page_cache, security, web
+    from .http import assets, caching, illustrations, metadata, page_cache, security, url_memo, web
     from .serving import access_log
     from .articles import bp as articles_bp
     from .content import cli as content_cli
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     caching.init_app(app)
     page_cache.init_app(app)
     assets.init_app(app)
+    url_memo.install(app)
     illustrations.init_app(app)
     content_cli.init_app(app)
     app.register_blueprint(articles_bp)

@@ -35,6 +35,10 @@ class ArticleCard:
         self.__dict__.update(values)
         self.category = category
 
+    @property
+    def last_modified(self):
+        return self.updated_at or self.published_at
+
     def __getattr__(self, name: str):
         # A template that one day shows more (tags, the author's profile)
         # still works: the article is loaded the ORM way, once, for that.

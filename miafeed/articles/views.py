@@ -1,13 +1,13 @@
 """Routes for the article pages."""
 from flask import abort, current_app, render_template
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Article, Category, Tag, article_tags, visible_articles
 from ..http.shared_page import shared_page
 from ..http.web import page_number
 from .blueprint import bp
+from .article_rows import visible_article
 from .listing import paginate
 
 
@@ -25,9 +25,7 @@ def home():
 @bp.get("/articles/<slug>")
 @shared_page()
 def article(slug: str):
-    # The page shows the byline, the reviewer and any corrections: load them with the article.
-    trust = (joinedload(Article.author_profile), joinedload(Article.reviewer), selectinload(Article.corrections))
-    found = db.session.scalar(visible_articles().where(Article.slug == slug).options(*trust))
+    found = visible_article(slug)
     if found is None:
         abort(404, description="We could not find that article. It may have moved, or the address may be mistyped.")
     return render_template("articles/article.html", article=found)
