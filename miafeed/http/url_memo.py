@@ -29,9 +29,11 @@ def install(app: Flask) -> None:
     memo: dict[tuple, str] = {}
 
     def url_for(endpoint: str, /, **values) -> str:
-        if not request_ctx or not all(type(value) in _PLAIN and name[0] != "_" for name, value in values.items()):
+        # flask.url_for passes _anchor, _method, _scheme and _external as None.
+        plain = [(name, value) for name, value in values.items() if not (value is None and name[0] == "_")]
+        if not request_ctx or not all(type(value) in _PLAIN and name[0] != "_" for name, value in plain):
             return build(endpoint, **values)
-        key = (request.script_root, endpoint, *sorted(values.items()))
+        key = (request.script_root, endpoint, *sorted(plain))
         try:
             return memo[key]
         except KeyError:
