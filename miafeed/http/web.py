@@ -65,6 +65,30 @@ class NavCategory(NamedTuple):
     name: str
 
 
+def nav_categories(app) -> tuple[NavCategory, ...]:
+    """Every category in the editors' order, as (slug, name).
+
+    They change only with the content, so they are read once per content
+    version (content/version.py), not per page: the query and its ORM
+    objects were a tenth of a page's CPU. The error pages use this too, so
+    a broken database gives an empty list, not a second failure.
+    """
+    from ..content import version
+    from ..models import categories_in_order
+
+    remembered = app.extensions.setdefault("miafeed_nav_categories", {})
+    try:
+        current = version.current(app)
+        if current not in remembered:
+            listed = tuple(NavCategory(category.slug, category.name) for category in categories_in_order())
+            remembered.clear()
+            remembered[current] = listed
+        return remembered[current]
+    except Exception:
+        db.session.rollback()
+        return ()
+
+
 def format_date(value: date) -> str:
     """The house style for dates, everywhere a reader sees one: "2 December 2026"."""
     return f"{value.day} {value:%B} {value.year}"
@@ -74,30 +98,9 @@ def init_app(app) -> None:
     app.jinja_env.filters["long_date"] = format_date
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
 
-    # The navigation's categories change only with the content, so they are
-    # read once per content version (content/version.py), not per page: the
-    # query and its ORM objects were a tenth of a page's CPU.
-    remembered: dict[str, tuple[NavCategory, ...]] = {}
-
-    def nav_categories() -> tuple[NavCategory, ...]:
-        from ..content import version
-        from ..models import categories_in_order
-
-        # The error pages use this too, so a broken database must not
-        # turn a 500 page into a second failure.
-        try:
-            current = version.current(app)
-            if current not in remembered:
-                remembered.clear()
-                remembered[current] = tuple(NavCategory(c.slug, c.name) for c in categories_in_order())
-            return remembered[current]
-        except Exception:
-            db.session.rollback()
-            return ()
-
     @app.context_processor
     def _inject_categories():
-        return {"nav_categories": nav_categories}
+        return {"nav_categories": lambda: nav_categories(app)}
 
     @app.errorhandler(400)
     @app.errorhandler(404)

@@ -10,10 +10,12 @@ import math
 import threading
 from dataclasses import dataclass, field
 
+from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
 from ..extensions import db
+from ..http.web import nav_categories
 from ..models import Article, Category, utcnow
 from .engine import SEARCH_FIELD, qparser, query, spelling_analyzer
 from . import matching, snippets, synonyms
@@ -237,7 +239,7 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
         else:
             ranked_hits = searcher.search(ranked, limit=wanted, **limits, **order)
         page_hits = ranked_hits[(page - 1) * PER_PAGE : wanted]
-    names = {slug: name for slug, name in db.session.execute(select(Category.slug, Category.name))}
+    names = dict(nav_categories(current_app))
     outcome.category_name = names.get(category) if category else None
     outcome.facets = _facets(counts, category, names)
     outcome.hits = _hits(page_hits, parsed, snippets_wanted)
