@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .engine import SEARCH_FIELD, accent_map, porter2_stem, query, STOP_WORDS
+from .near_words import words_within
 from .spelling import us_spelling
 
 SPELL_FIELD = "spell"
@@ -241,8 +242,7 @@ def closest_word(searcher, reader, word: str) -> str | None:
     if len(word) < 3 or not _WORD.fullmatch(word):
         return None
     for maxdist in (1, 2) if len(word) >= LONG_WORD else (1,):
-        candidates = [c.decode("utf-8") if isinstance(c, bytes) else c for c in reader.terms_within(SPELL_FIELD, word, maxdist, prefix=1)]
-        candidates = [c for c in candidates if c != word and stem(c)]
+        candidates = [c for c in words_within(reader, SPELL_FIELD, word, maxdist) if c != word and stem(c)]
         if candidates:
             return max(candidates, key=lambda c: (searcher.doc_frequency(SPELL_FIELD, c), c))
     return None

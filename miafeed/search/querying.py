@@ -18,7 +18,7 @@ from ..extensions import db
 from ..http.web import nav_categories
 from ..models import Article, Category, utcnow
 from .engine import SEARCH_FIELD, qparser, query, spelling_analyzer
-from . import matching, snippets, synonyms
+from . import matching, near_words, snippets, synonyms
 from .guard import CleanQuery, clean_query
 from .searcher import current_searcher
 
@@ -28,6 +28,8 @@ MAX_PAGE = 100
 SORTS = ("relevance", "newest")
 # Offer a spelling fix when a query finds fewer than this many articles.
 FEW_RESULTS = 3
+# Candidates of one edit distance weighed for a "Did you mean".
+SUGGESTION_CANDIDATES = 8
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,6 @@ def _category_docs(searcher) -> dict[str, set]:
 
 
 def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
-    corrector = searcher.corrector("spell")
     analyzer = spelling_analyzer()
     changed = False
     corrected = []
@@ -314,7 +315,7 @@ def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
                 or matching.starts_an_indexed_word(searcher.reader(), tokens[0])):
             corrected.append(word)
             continue
-        best = _closest_common_word(searcher, corrector, tokens[0])
+        best = _closest_common_word(searcher, tokens[0])
         if best:
             corrected.append(best)
             changed = True
@@ -332,13 +333,17 @@ def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
         outcome.suggestion, outcome.suggestion_total = text, count
 
 
-def _closest_common_word(searcher, corrector, word: str) -> str | None:
-    # Whoosh's corrector ranks every candidate within maxdist alike, so
-    # "meditaton" got "medication" (two edits, more frequent) over
-    # "meditation" (one edit). Ask for one edit first, then two, and take
-    # the most frequent word at the smallest distance.
+def _closest_common_word(searcher, word: str) -> str | None:
+    # Ranking every candidate within maxdist alike gave "meditaton"
+    # "medication" (two edits, more frequent) over "meditation" (one
+    # edit). So: one edit first, then two; among the eight most used
+    # candidates at that distance (the cut Whoosh's corrector made), the
+    # word in the most articles.
+    reader = searcher.reader()
     for maxdist in (1, 2):
-        candidates = corrector.suggest(word, limit=8, maxdist=maxdist, prefix=1)
+        candidates = near_words.words_within(reader, "spell", word, maxdist)
         if candidates:
-            return max(candidates, key=lambda candidate: (searcher.doc_frequency("spell", candidate), candidate))
+            commonest = sorted(candidates, key=lambda candidate: (searcher.frequency("spell", candidate) or 1, candidate),
+                               reverse=True)[:SUGGESTION_CANDIDATES]
+            return max(commonest, key=lambda candidate: (searcher.doc_frequency("spell", candidate), candidate))
     return None
