@@ -7,7 +7,7 @@ The same endpoint with the same values under the same prefix always gives
 the same path, so the path is remembered per (prefix, endpoint, values).
 
 Only the plain case is remembered: inside a request, a relative URL, values
-that are strings or numbers. Anything else (`_external`, `_anchor`, a
+that are strings, numbers or None (left out, as Werkzeug does). Anything else (`_external`, `_anchor`, a
 list of values, a call outside a request) goes to Flask as before. What
 could change a path while the process runs does not: the URL map and the
 static manifest (assets.py) are fixed when the app is built.
@@ -29,8 +29,9 @@ def install(app: Flask) -> None:
     memo: dict[tuple, str] = {}
 
     def url_for(endpoint: str, /, **values) -> str:
-        # flask.url_for passes _anchor, _method, _scheme and _external as None.
-        plain = [(name, value) for name, value in values.items() if not (value is None and name[0] == "_")]
+        # flask.url_for passes _anchor, _method, _scheme and _external as
+        # None, and Werkzeug leaves out any value that is None.
+        plain = [(name, value) for name, value in values.items() if value is not None]
         if not request_ctx or not all(type(value) in _PLAIN and name[0] != "_" for name, value in plain):
             return build(endpoint, **values)
         key = (request.script_root, endpoint, *sorted(plain))
