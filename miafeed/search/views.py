@@ -1,13 +1,12 @@
 """GET /search: the page and its htmx results fragment, from one template."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 
 from ..extensions import db
-from ..models import Category, categories_in_order, visible_articles
+from ..models import visible_articles
 from ..http.shared_page import shared_page
-from ..http.web import page_number, render_page_or_fragment, wants_fragment
+from ..http.web import nav_categories, page_number, render_page_or_fragment, wants_fragment
 from . import misses, querying, store
 from .health import has_indexable_articles
 
@@ -43,7 +42,7 @@ def search():
     page = page_number()
     if page > querying.MAX_PAGE:
         abort(400, description=f"Search results stop at page {querying.MAX_PAGE}; try more words to narrow the search.")
-    if category and not db.session.scalar(select(Category.id).where(Category.slug == category)):
+    if category and category not in dict(nav_categories(current_app)):
         return _not_found_page(raw, sort, unknown_category=category)
     unavailable = False
     try:
@@ -56,7 +55,7 @@ def search():
         return _not_found_page(raw, sort, category=category, past_end=(page, outcome.pages), exact=exact)
     context = {"outcome": outcome, "unavailable": unavailable, "as_fragment": wants_fragment()}
     if not outcome.total:
-        context["categories"] = categories_in_order()
+        context["categories"] = nav_categories(current_app)
         if not outcome.query:
             context["latest"] = db.session.scalars(visible_articles().limit(LATEST_ON_EMPTY_PAGE)).unique().all()
     response = render_page_or_fragment("search/search.html", "search/_results.html", **context)
@@ -77,7 +76,7 @@ def _not_found_page(raw, sort, category=None, unknown_category=None, past_end=No
     context = {"outcome": outcome, "unavailable": False, "as_fragment": wants_fragment(),
                "unknown_category": unknown_category, "past_end": past_end}
     if unknown_category:
-        context["categories"] = categories_in_order()
+        context["categories"] = nav_categories(current_app)
     return render_page_or_fragment("search/search.html", "search/_results.html", status=404, **context)
 
 
