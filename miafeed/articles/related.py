@@ -8,11 +8,10 @@ import re
 
 from flask import abort, request
 
-from ..extensions import db
-from ..models import Article, visible_articles
 from ..search.related import picks_for
 from ..http.shared_page import shared_page
 from ..http.web import render_page_or_fragment, wants_fragment
+from .article_rows import visible_article
 from .blueprint import bp
 
 # Short enough that an edit shows within minutes, long enough that a reader
@@ -44,7 +43,7 @@ def whole_sentences(text: str, limit: int = 160) -> str:
 @shared_page()
 def related(slug: str):
     """The related picks of one article: fragment for htmx, page otherwise."""
-    article = db.session.scalar(visible_articles().where(Article.slug == slug))
+    article = visible_article(slug, with_lists=False)
     if article is None:
         abort(404, description="We could not find that article, so we cannot suggest related ones.")
     picks = picks_for(article)
