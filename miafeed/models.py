@@ -6,6 +6,7 @@ are derived from it and can be rebuilt.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -35,6 +36,14 @@ class Category(db.Model):
 
     def __repr__(self) -> str:
         return f"<Category {self.slug}>"
+
+
+class SlugAndName(NamedTuple):
+    """A category or tag as a page names it, read as a row: the slug its
+    link needs and the name it shows."""
+
+    slug: str
+    name: str
 
 
 def category_order():

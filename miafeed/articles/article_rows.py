@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import Article, ArticleCorrection, Author, Category, Tag, article_tags
+from ..models import Article, ArticleCorrection, Author, Category, SlugAndName, Tag, article_tags
 from .listing import ArticleCard, CardCategory
 
 # The page shows every column but the Markdown source and the plain text
@@ -65,12 +65,6 @@ class PersonView:
 
 
 @dataclass(frozen=True)
-class TagView:
-    slug: str
-    name: str
-
-
-@dataclass(frozen=True)
 class CorrectionView:
     dated: date
     note: str
@@ -104,6 +98,6 @@ def visible_article(slug: str, with_lists: bool = True) -> ArticleView | None:
     if not with_lists:
         return article
     parameters = {"article_id": values["id"]}
-    article.tags = [TagView(*tag) for tag in db.session.execute(_TAGS, parameters)]
+    article.tags = [SlugAndName(*tag) for tag in db.session.execute(_TAGS, parameters)]
     article.corrections = [CorrectionView(*correction) for correction in db.session.execute(_CORRECTIONS, parameters)]
     return article

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 from flask import Response, abort, jsonify, make_response, render_template, request
 from sqlalchemy import text
@@ -11,6 +11,9 @@ from ..extensions import db
 from .htmx import wants_fragment  # noqa: F401  (re-exported: views import it from here)
 from .security import HSTS_ONE_YEAR, security_headers
 from ..version import code_version
+
+if TYPE_CHECKING:  # models is imported where used: see nav_categories
+    from ..models import SlugAndName
 
 
 def render_page_or_fragment(page_template: str, fragment_template: str, status: int = 200, **context) -> Response:
@@ -60,12 +63,7 @@ def trust_proxies(app, wsgi_app):
     return ProxyFix(wsgi_app, x_for=hops, x_proto=hops)
 
 
-class NavCategory(NamedTuple):
-    slug: str
-    name: str
-
-
-def nav_categories(app) -> tuple[NavCategory, ...]:
+def nav_categories(app) -> tuple[SlugAndName, ...]:
     """Every category in the editors' order, as (slug, name).
 
     They change only with the content, so they are read once per content
@@ -74,13 +72,13 @@ def nav_categories(app) -> tuple[NavCategory, ...]:
     a broken database gives an empty list, not a second failure.
     """
     from ..content import version
-    from ..models import categories_in_order
+    from ..models import SlugAndName, categories_in_order
 
     remembered = app.extensions.setdefault("miafeed_nav_categories", {})
     try:
         current = version.current(app)
         if current not in remembered:
-            listed = tuple(NavCategory(category.slug, category.name) for category in categories_in_order())
+            listed = tuple(SlugAndName(category.slug, category.name) for category in categories_in_order())
             remembered.clear()
             remembered[current] = listed
         return remembered[current]

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..http.web import nav_categories
-from ..models import Article, Category, utcnow
+from ..models import Article, Category, SlugAndName, utcnow
 from .engine import SEARCH_FIELD, qparser, query, spelling_analyzer
 from . import matching, near_words, snippets, synonyms
 from .guard import CleanQuery, clean_query
@@ -33,12 +33,6 @@ SUGGESTION_CANDIDATES = 8
 
 
 @dataclass(frozen=True)
-class ResultCategory:
-    slug: str
-    name: str
-
-
-@dataclass(frozen=True)
 class ResultArticle:
     """What a result shows of an article: read as one row, not an ORM object."""
 
@@ -51,7 +45,7 @@ class ResultArticle:
     study_type: str | None
     study_studied_in: str | None  # "Studied in mice" where a study was not in people
     study_animal: str | None
-    category: ResultCategory
+    category: SlugAndName
 
 
 @dataclass
@@ -268,7 +262,7 @@ def _hits(page_hits, parsed, snippets_wanted: bool = True) -> list[SearchHit]:
         .join(Category, Category.id == Article.category_id)
         .where(Article.id.in_(ids), Article.draft.is_(False))
     )
-    articles = {row[0]: ResultArticle(*row[:9], ResultCategory(row[9], row[10])) for row in rows}
+    articles = {row[0]: ResultArticle(*row[:9], SlugAndName(row[9], row[10])) for row in rows}
     terms = frozenset(text for field_name, text in parsed.iter_all_terms() if field_name == SEARCH_FIELD)
     hits = []
     for hit in page_hits:

@@ -13,13 +13,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 
 from ...extensions import db
-from ...models import Article, Category, RelatedPick, utcnow
-
-
-@dataclass(frozen=True)
-class PickedCategory:
-    slug: str
-    name: str
+from ...models import Article, Category, RelatedPick, SlugAndName, utcnow
 
 
 @dataclass(frozen=True)
@@ -27,7 +21,7 @@ class PickedArticle:
     slug: str
     title: str
     summary: str
-    category: PickedCategory
+    category: SlugAndName
 
 
 @dataclass(frozen=True)
@@ -57,6 +51,6 @@ def picks_for(article) -> list[ShownPick]:
     indexed query (picks by primary key, joined to their articles)."""
     rows = db.session.execute(_PICKS, {"article_id": article.id, "now": utcnow()})
     return [
-        ShownPick(position, kind, reason, computed_at, PickedArticle(slug, title, summary, PickedCategory(category_slug, category_name)))
+        ShownPick(position, kind, reason, computed_at, PickedArticle(slug, title, summary, SlugAndName(category_slug, category_name)))
         for position, kind, reason, computed_at, slug, title, summary, category_slug, category_name in rows
     ]
