@@ -510,3 +510,28 @@ def test_an_unknown_category_says_so_and_offers_the_search_without_it(client, si
 def test_a_very_long_query_is_cut_with_a_note(client, site):
     html = search(client, q="meditation " + "x" * 6000)
     assert "Your search was long, so we used its first words" in html
+
+
+def test_a_worker_searches_an_edited_and_a_removed_article_as_they_now_are(app, client, site, content):
+    # This thread's searcher is open on the index before the next import.
+    assert sorted(result_titles(search(client, q="meditation"))) == [
+        "Meditation before bed helps older adults sleep",
+        "Mindfulness meditation matched an anxiety drug",
+    ]
+    content.write(
+        "meditation-anxiety",
+        body="Eight weeks of mindfulness meditation eased anxiety as much as a common drug, and the effect lasted.",
+        title="'Mindfulness meditation matched an anxiety drug for six months'",
+        category="Mental Health & Mindfulness",
+        tags=["meditation", "anxiety"],
+        summary="A head-to-head trial of meditation.",
+        published="2026-02-01",
+    )
+    (content.articles / "sleep-meditation.md").unlink()
+    with app.app_context():
+        content.import_all()
+    html = search(client, q="meditation")
+    # The edited article once, as it now reads; the removed one neither
+    # listed nor counted.
+    assert result_titles(html) == ["Mindfulness meditation matched an anxiety drug for six months"]
+    assert status_text(html) == "1 article for “meditation”."

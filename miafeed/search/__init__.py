@@ -3,6 +3,7 @@
 - engine: schema and analyzers;  store: index folders and the write lock
 - indexing: updates from the import, full rebuilds;  searcher: per-thread reader
 - guard: the query guard;  querying: ranked, faceted, highlighted results
+- arrays: a query's matches and scores over postings held as NumPy arrays
 - spelling: British and American spellings meet;  synonyms: the editors' groups
 - related: precomputed Related Articles picks
 - follow: applies the database's change log to this host's index

@@ -10,6 +10,8 @@ import math
 import threading
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
@@ -19,6 +21,7 @@ from ..http.web import nav_categories
 from ..models import Article, Category, SlugAndName, utcnow
 from .engine import SEARCH_FIELD, qparser, query, spelling_analyzer
 from . import matching, near_words, snippets, synonyms
+from .arrays import IndexArrays
 from .guard import CleanQuery, clean_query
 from .searcher import current_searcher
 
@@ -146,8 +149,8 @@ def _parser_for(searcher):
     return parser
 
 
-def _not_yet_published(searcher):
-    """Document numbers of indexed articles whose publication time is still ahead.
+def _not_yet_published(searcher, index: IndexArrays) -> np.ndarray:
+    """A mask of the indexed articles whose publication time is still ahead.
 
     The index holds future-dated articles too, so they appear on their day
     without a reindex; until then they are left out of every result. Working
@@ -160,11 +163,10 @@ def _not_yet_published(searcher):
     cached = memo.get("future_docs")
     if cached is not None and (cached[1] is None or cached[1] > now):
         return cached[0]
-    # A plain set: Whoosh accepts set or DocIdSet masks, not frozenset.
-    docnums = set(searcher.docs_for_query(query.DateRange("published", now, None, startexcl=True)))
+    docnums = list(searcher.docs_for_query(query.DateRange("published", now, None, startexcl=True)))
     earliest = min((searcher.stored_fields(d)["published"] for d in docnums), default=None)
-    memo["future_docs"] = (docnums, earliest)
-    return docnums
+    memo["future_docs"] = (_mask(index, docnums), earliest)
+    return memo["future_docs"][0]
 
 
 def run_search(raw_query: str | None, category: str | None = None, sort: str = "relevance", page: int = 1,
@@ -191,50 +193,37 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
     if parsed is None:
         return outcome
 
-    # Counting and faceting walk every match once without scoring it (a
-    # docset, then set intersections in C); ranking then only keeps the top
-    # of the page. Asking Whoosh to group while ranking was the slowest part
-    # of a query when profiled.
-    matched = set(searcher.docs_for_query(parsed)) - _not_yet_published(searcher)
-    by_category = _category_docs(searcher)
-    counts = {slug: len(matched & docs) for slug, docs in by_category.items()}
+    # Matching, counting, faceting and ranking run over arrays with a slot
+    # per document (search/arrays.py): Whoosh's matchers step through
+    # postings a Python call at a time, which at 10,000 articles cost tens
+    # of milliseconds a query.
+    index = _arrays(searcher)
+    found = index.match(parsed)
+    matched = found.found & index.live & ~_not_yet_published(searcher, index)
+    by_category = _category_docs(searcher, index)
+    counts = {slug: int(np.count_nonzero(matched & docs)) for slug, docs in by_category.items()}
     counts = {slug: count for slug, count in counts.items() if count}
-    outcome.total = counts.get(category, 0) if category else len(matched)
+    outcome.total = counts.get(category, 0) if category else int(np.count_nonzero(matched))
     if outcome.total and page > outcome.pages:
         return outcome  # the view answers 404 for a page past the end
-    order = {"sortedby": "published", "reverse": True} if sort == "newest" else {}
-    allowed = matched & by_category.get(category, set()) if category else matched
-    # Ranking runs only over the documents already found, and phrases are
-    # ranked as their words: positions were checked once, in the docset pass
-    # (checking them again while ranking made phrase queries 5x slower).
-    if not allowed:
-        # (An empty filter set would mean "no filter" to Whoosh.)
-        page_hits = []
+    allowed = matched & by_category.get(category, False) if category else matched
+    wanted = min(page * PER_PAGE, (page - 1) * PER_PAGE + per_page)
+    if planned.preferred and sort == "relevance":
+        # The reader's own words first (whole-word matches of the last word,
+        # then its prefix matches), then, only when a page needs them,
+        # matches of synonyms; each group ranked by its own query's scores.
+        ranked: list[int] = []
+        shown = np.zeros_like(allowed)
+        for narrower in [*planned.preferred, parsed]:
+            if len(ranked) >= wanted:
+                break
+            group = found if narrower is parsed else index.match(narrower)
+            members = allowed & group.found & ~shown
+            ranked += index.top(members, group.scores, wanted - len(ranked))
+            shown |= members
     else:
-        hidden = _not_yet_published(searcher)
-        has_phrase = any(isinstance(node, query.Phrase) for node in parsed.leaves()) or isinstance(parsed, query.Phrase)
-        # A filter set stops Whoosh from skipping blocks of postings that
-        # cannot reach the top ten, so it is passed only when needed.
-        limits = {"filter": allowed} if (category or hidden or has_phrase) else {}
-        ranked = _phrases_as_words(parsed)
-        wanted = min(page * PER_PAGE, (page - 1) * PER_PAGE + per_page)
-        if planned.preferred and sort == "relevance":
-            # The reader's own words first (whole-word matches of the last
-            # word, then its prefix matches), then, only when a page needs
-            # them, matches of synonyms. Each narrower query is ranked alone,
-            # which also lets Whoosh skip blocks of postings.
-            ranked_hits = list(searcher.search(_phrases_as_words(planned.preferred[0]), limit=wanted, **limits))
-            shown = allowed & set(searcher.docs_for_query(planned.preferred[0])) if len(ranked_hits) < wanted else set()
-            for narrower in [*planned.preferred[1:], parsed]:
-                if len(ranked_hits) >= wanted:
-                    break
-                rest = (allowed & set(searcher.docs_for_query(narrower))) - shown if narrower is not parsed else allowed - shown
-                if rest:
-                    ranked_hits += list(searcher.search(_phrases_as_words(narrower), limit=wanted - len(ranked_hits), filter=rest))
-                    shown |= rest
-        else:
-            ranked_hits = searcher.search(ranked, limit=wanted, **limits, **order)
-        page_hits = ranked_hits[(page - 1) * PER_PAGE : wanted]
+        ranked = index.top(allowed, found.scores, wanted, newest=sort == "newest")
+    page_hits = [searcher.stored_fields(docnum) for docnum in ranked[(page - 1) * PER_PAGE : wanted]]
     names = dict(nav_categories(current_app))
     outcome.category_name = names.get(category) if category else None
     outcome.facets = _facets(counts, category, names)
@@ -277,23 +266,34 @@ def _hits(page_hits, parsed, snippets_wanted: bool = True) -> list[SearchHit]:
     return hits
 
 
-def _phrases_as_words(q):
-    if isinstance(q, query.Phrase):
-        return query.And([query.Term(q.fieldname, word) for word in q.words])
-    return q.apply(_phrases_as_words)
+def _arrays(searcher) -> IndexArrays:
+    """This thread's arrays over `searcher` (made once per searcher)."""
+    memo = _memo(searcher)
+    index = memo.get("arrays")
+    if index is None:
+        index = memo["arrays"] = IndexArrays(searcher)
+    return index
 
 
-def _category_docs(searcher) -> dict[str, set]:
-    """{category slug: docnums} for this searcher, worked out once per searcher."""
+def _category_docs(searcher, index: IndexArrays) -> dict[str, np.ndarray]:
+    """{category slug: mask of its documents} for this searcher, worked out once."""
     memo = _memo(searcher)
     cached = memo.get("category_docs")
     if cached is None:
         cached = {}
         for slug in searcher.lexicon("category"):
             slug = slug.decode() if isinstance(slug, bytes) else slug
-            cached[slug] = set(searcher.docs_for_query(query.Term("category", slug)))
+            cached[slug] = _mask(index, searcher.docs_for_query(query.Term("category", slug)))
         memo["category_docs"] = cached
     return cached
+
+
+def _mask(index: IndexArrays, docnums) -> np.ndarray:
+    mask = np.zeros(index.size, dtype=bool)
+    docnums = list(docnums)
+    if docnums:
+        mask[np.array(docnums, dtype=np.int64)] = True
+    return mask
 
 
 def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
@@ -319,10 +319,11 @@ def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
         return
     text = " ".join(corrected + [f'"{phrase}"' for phrase in outcome.query.phrases])
     parsed = _parser_for(searcher).parse(text)
-    matched = set(searcher.docs_for_query(parsed)) - _not_yet_published(searcher)
+    index = _arrays(searcher)
+    matched = index.docs(parsed) & ~_not_yet_published(searcher, index)
     if category:
-        matched &= _category_docs(searcher).get(category, set())
-    count = len(matched)
+        matched &= _category_docs(searcher, index).get(category, False)
+    count = int(np.count_nonzero(matched))
     if count > outcome.total:
         outcome.suggestion, outcome.suggestion_total = text, count
 

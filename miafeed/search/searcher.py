@@ -2,7 +2,7 @@
 
 Opening an index costs milliseconds; checking whether it changed costs
 microseconds (a stat of CURRENT and a listing of the index folder), so each
-thread keeps its searcher and refreshes it only when the import or a rebuild
+thread keeps its searcher and opens a new one only when the import or a rebuild
 wrote something new.
 """
 from __future__ import annotations
@@ -42,9 +42,13 @@ def current_searcher():
     if handle is not None and handle.stamp == stamp and stamp is not None:
         try:
             if not handle.searcher.up_to_date():
-                # Same folder, new commit from an import: refresh reuses the
-                # segments that did not change.
-                handle.searcher = handle.searcher.refresh()
+                # Same folder, new commit from an import: open a new searcher.
+                # Not Whoosh's refresh(): it reuses each segment reader by
+                # segment id, so it never saw deletions made since (an updated
+                # article matched in both versions, a removed one still
+                # counted) and kept segments a merge had replaced.
+                stale, handle.searcher = handle.searcher, handle.ix.searcher()
+                stale.close()
             return handle.searcher
         except Exception:
             pass  # files gone under us (folder retired): reopen below
