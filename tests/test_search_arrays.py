@@ -114,3 +114,15 @@ def test_a_query_it_does_not_know_is_refused_not_guessed(app, demo_index):
             index.match(query.Wildcard("content", "sle*"))
         with pytest.raises(Unsupported):
             index.match(query.Term("category", "sleep"))
+
+
+def test_stored_fields_read_through_the_cache_are_whooshs(app, demo_index, content):
+    content.write("zumba", title="'Zumba classes lift mood'", category="Mental Health & Mindfulness", body="Zumba lifted mood.")
+    with app.app_context():
+        content.import_all()  # a second segment
+        searcher = current_searcher()
+        index = IndexArrays(searcher)
+        assert len(index.leaves) >= 2
+        for _ in range(2):  # read, then served from the cache
+            for docnum in range(index.size):
+                assert index.stored_fields(docnum) == searcher.stored_fields(docnum), docnum

@@ -44,6 +44,10 @@ K1 = 1.2
 MAX_CACHED_POSTINGS = 4_000_000
 # Phrase matches kept per searcher (they need positions, read through Whoosh).
 MAX_CACHED_PHRASES = 64
+# Decoded stored fields (an article's id and sentence table, a few kB) kept
+# per process: a results page decompressed and unpickled ten of them per
+# request, a tenth of a search's time on the demo articles.
+MAX_CACHED_DOCUMENTS = 2_000
 
 _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
@@ -89,6 +93,7 @@ class _ArrayCache:
 
 
 _cache = _ArrayCache(MAX_CACHED_POSTINGS)
+_documents = _ArrayCache(MAX_CACHED_DOCUMENTS)
 
 
 def _read_postings(leaf, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -178,6 +183,7 @@ class IndexArrays:
                 self.live[np.fromiter(deleted, dtype=np.int64) + offset] = False
         self.lengths = np.concatenate([_segment_lengths(leaf, field) for leaf, _ in self.leaves]) if self.leaves else np.zeros(0)
         self.avg_length = searcher.avg_field_length(field) or 1
+        self._offsets = np.array([offset for _, offset in self.leaves], dtype=np.int64)
         self._phrases: OrderedDict = OrderedDict()
         self._published: np.ndarray | None = None
 
@@ -267,6 +273,17 @@ class IndexArrays:
     def _boosted(found: Match, boost: float) -> Match:
         if boost != 1.0:
             found.scores *= boost
+        return found
+
+    def stored_fields(self, docnum: int) -> dict:
+        """A document's stored fields (read-only: the dict is shared by threads)."""
+        at = int(np.searchsorted(self._offsets, docnum, side="right")) - 1
+        leaf, offset = self.leaves[at]
+        key = (leaf.segment().segment_id(), docnum - offset)
+        found = _documents.get(key)
+        if found is None:
+            found = leaf.stored_fields(docnum - offset)
+            _documents.put(key, found, 1)
         return found
 
     # -- ranking ------------------------------------------------------------

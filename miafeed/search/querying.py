@@ -223,7 +223,7 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
             shown |= members
     else:
         ranked = index.top(allowed, found.scores, wanted, newest=sort == "newest")
-    page_hits = [searcher.stored_fields(docnum) for docnum in ranked[(page - 1) * PER_PAGE : wanted]]
+    page_hits = [index.stored_fields(docnum) for docnum in ranked[(page - 1) * PER_PAGE : wanted]]
     names = dict(nav_categories(current_app))
     outcome.category_name = names.get(category) if category else None
     outcome.facets = _facets(counts, category, names)
