@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clock import iso_day
 from miafeed.models import utcnow
 from miafeed.search import indexing, store
 from miafeed.search.guard import MAX_QUERY_CHARS, MAX_TERMS, clean_query
@@ -267,6 +268,21 @@ def test_drafts_and_future_articles_are_not_found(app, client, content):
     with app.app_context():
         content.import_all()
     assert result_titles(search(client, q="zebras")) == ["Published piece about zebras"]
+
+
+def test_a_future_article_is_found_from_its_time_on_without_a_reindex(app, client, content, clock):
+    content.write("future", title="'Future piece about zebras'", published=iso_day(2))
+    content.write("later", title="'Later piece about zebras'", published=iso_day(5))
+    content.write("today", title="'Published piece about zebras'")
+    with app.app_context():
+        content.import_all()
+    assert result_titles(search(client, q="zebras")) == ["Published piece about zebras"]
+    assert status_text(search(client, q="zebra")) == "1 article for “zebra”."
+    clock.advance(days=3)
+    # The same worker, its searcher unchanged: the first piece's time has come.
+    assert result_titles(search(client, q="zebras", sort="newest")) == ["Future piece about zebras", "Published piece about zebras"]
+    clock.advance(days=3)
+    assert result_titles(search(client, q="zebras", sort="newest")) == ["Later piece about zebras", "Future piece about zebras", "Published piece about zebras"]
 
 
 def test_import_updates_the_index_for_edits_and_removals(app, client, site):

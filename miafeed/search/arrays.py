@@ -12,8 +12,8 @@ is then a handful of whole-array operations over one slot per document:
 - AND keeps the slots every part has, OR the slots any part has, and both
   add their parts' scores (as Whoosh's intersection and union matchers do);
 - a quoted phrase keeps the documents where its words stand side by side
-  (asked of Whoosh, whose postings hold the positions) and is scored as
-  its words, as ranking always scored phrases.
+  (asked of Whoosh once per segment, whose postings hold the positions)
+  and is scored as its words, as ranking always scored phrases.
 
 The scores are Whoosh's own BM25F over the same statistics (its idf, its
 average field length, its byte-rounded document lengths), so a ranking is
@@ -42,8 +42,6 @@ K1 = 1.2
 # bytes, a document's length or date 8): at most about 32 MB. The
 # commonest terms of a 10,000-article index hold 10,000 postings each.
 MAX_CACHED_POSTINGS = 4_000_000
-# Phrase matches kept per searcher (they need positions, read through Whoosh).
-MAX_CACHED_PHRASES = 64
 # Decoded stored fields (an article's id and sentence table, a few kB) kept
 # per process: a results page decompressed and unpickled ten of them per
 # request, a tenth of a search's time on the demo articles.
@@ -90,6 +88,13 @@ class _ArrayCache:
         with self._lock:
             self._entries.clear()
             self.size = 0
+
+    def nbytes(self) -> int:
+        """Bytes held by the arrays kept (what the bound is about)."""
+        with self._lock:
+            values = [value for value, _ in self._entries.values()]
+        return sum(part.nbytes for value in values for part in (value if isinstance(value, tuple) else (value,))
+                   if isinstance(part, np.ndarray))
 
 
 _cache = _ArrayCache(MAX_CACHED_POSTINGS)
@@ -184,7 +189,6 @@ class IndexArrays:
         self.lengths = np.concatenate([_segment_lengths(leaf, field) for leaf, _ in self.leaves]) if self.leaves else np.zeros(0)
         self.avg_length = searcher.avg_field_length(field) or 1
         self._offsets = np.array([offset for _, offset in self.leaves], dtype=np.int64)
-        self._phrases: OrderedDict = OrderedDict()
         self._published: np.ndarray | None = None
 
     # -- terms --------------------------------------------------------------
@@ -255,18 +259,24 @@ class IndexArrays:
         return self.match(node).found & self.live
 
     def _phrase_docs(self, node) -> np.ndarray:
-        key = (tuple(node.words), node.slop)
-        found = self._phrases.get(key)
-        if found is None:
-            found = np.zeros(self.size, dtype=bool)
-            # Only documents with every word can hold the phrase; Whoosh
-            # checks the positions (its phrase matcher skips to candidates).
-            docnums = list(self.searcher.docs_for_query(query.Phrase(node.fieldname, node.words, slop=node.slop)))
-            if docnums:
-                found[np.array(docnums, dtype=np.int64)] = True
-            self._phrases[key] = found
-            if len(self._phrases) > MAX_CACHED_PHRASES:
-                self._phrases.popitem(last=False)
+        """A mask of the documents holding the phrase, deleted ones included.
+
+        Positions are checked by Whoosh's phrase matcher, one segment at a
+        time; a segment's answer never changes, so it is kept in the process
+        cache beside the postings and every thread reuses it.
+        """
+        words, slop = tuple(node.words), node.slop
+        found = np.zeros(self.size, dtype=bool)
+        for searcher, offset in self.searcher.leaf_searchers():
+            key = ("phrase", searcher.reader().segment().segment_id(), node.fieldname, words, slop)
+            local = _cache.get(key)
+            if local is None:
+                phrase = query.Phrase(node.fieldname, list(words), slop=slop)
+                local = np.fromiter(searcher.docs_for_query(phrase), dtype=np.int64)
+                local.flags.writeable = False
+                _cache.put(key, local, len(local) + 1)
+            if len(local):
+                found[local + offset] = True
         return found
 
     @staticmethod
@@ -289,9 +299,31 @@ class IndexArrays:
     # -- ranking ------------------------------------------------------------
 
     def published(self) -> np.ndarray:
+        """Each document's publication time, as the sortable column stores it."""
         if self._published is None:
             self._published = np.concatenate([_segment_published(leaf) for leaf, _ in self.leaves]) if self.leaves else np.zeros(0, dtype=np.int64)
         return self._published
+
+    def published_after(self, moment):
+        """(mask of the documents published after `moment`, the earliest of
+        their publication times or None). One comparison over the column,
+        where Whoosh's date range expanded into a term per stored date."""
+        column = self.searcher.schema["published"]
+        published = self.published()
+        later = published > column.to_column_value(moment)
+        earliest = column.from_column_value(int(published[later].min())) if later.any() else None
+        return later, earliest
+
+    def field_docs(self, field: str, text: str) -> np.ndarray:
+        """A mask of the documents that have `text` in an unscored field (a
+        category), deleted ones included (callers mask with `live`)."""
+        btext = text.encode("utf-8") if isinstance(text, str) else text
+        found = np.zeros(self.size, dtype=bool)
+        for leaf, offset in self.leaves:
+            ids = _segment_postings(leaf, field, btext)[0]
+            if len(ids):
+                found[ids + offset] = True
+        return found
 
     def top(self, among: np.ndarray, scores: np.ndarray, limit: int, newest: bool = False) -> list[int]:
         """Document numbers of the best `limit` of the documents in the mask

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..http.web import nav_categories
 from ..models import Article, Category, SlugAndName, utcnow
-from .engine import SEARCH_FIELD, qparser, query, spelling_analyzer
+from .engine import SEARCH_FIELD, qparser, spelling_analyzer
 from . import matching, near_words, snippets, synonyms
 from .arrays import IndexArrays
 from .guard import CleanQuery, clean_query
@@ -153,19 +153,17 @@ def _not_yet_published(searcher, index: IndexArrays) -> np.ndarray:
     """A mask of the indexed articles whose publication time is still ahead.
 
     The index holds future-dated articles too, so they appear on their day
-    without a reindex; until then they are left out of every result. Working
-    this out with a date range on every query cost more than the rest of the
-    query (Whoosh expands the range over every document), so it is done once
-    per searcher and again only when the earliest of those dates has passed.
+    without a reindex; until then they are left out of every result. It is
+    worked out once per searcher (a comparison over the publication column,
+    search/arrays.py) and again only when the earliest of those dates has
+    passed.
     """
     now = utcnow()
     memo = _memo(searcher)
     cached = memo.get("future_docs")
     if cached is not None and (cached[1] is None or cached[1] > now):
         return cached[0]
-    docnums = list(searcher.docs_for_query(query.DateRange("published", now, None, startexcl=True)))
-    earliest = min((searcher.stored_fields(d)["published"] for d in docnums), default=None)
-    memo["future_docs"] = (_mask(index, docnums), earliest)
+    memo["future_docs"] = index.published_after(now)
     return memo["future_docs"][0]
 
 
@@ -283,17 +281,9 @@ def _category_docs(searcher, index: IndexArrays) -> dict[str, np.ndarray]:
         cached = {}
         for slug in searcher.lexicon("category"):
             slug = slug.decode() if isinstance(slug, bytes) else slug
-            cached[slug] = _mask(index, searcher.docs_for_query(query.Term("category", slug)))
+            cached[slug] = index.field_docs("category", slug) & index.live
         memo["category_docs"] = cached
     return cached
-
-
-def _mask(index: IndexArrays, docnums) -> np.ndarray:
-    mask = np.zeros(index.size, dtype=bool)
-    docnums = list(docnums)
-    if docnums:
-        mask[np.array(docnums, dtype=np.int64)] = True
-    return mask
 
 
 def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
