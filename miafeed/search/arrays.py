@@ -16,9 +16,10 @@ is then a handful of whole-array operations over one slot per document:
   and is scored as its words, as ranking always scored phrases.
 
 The scores are Whoosh's own BM25F over the same statistics (its idf, its
-average field length, its byte-rounded document lengths), so a ranking is
-the one `searcher.search` gives; tests/test_search_arrays.py compares them
-on the demo articles and on generated queries.
+average field length, its byte-rounded document lengths), and a page is the
+exact top of them (Whoosh's block skipping could miss a better document);
+tests/test_search_arrays.py compares matches, scores and order with
+Whoosh's on the demo articles for reader queries of every kind.
 
 The postings read for a segment stay valid as long as the segment exists
 (Whoosh never changes a written segment; deletions are kept beside it and
