@@ -539,9 +539,6 @@ def test_a_worker_searches_an_edited_and_a_removed_article_as_they_now_are(app, 
         body="Eight weeks of mindfulness meditation eased anxiety as much as a common drug, and the effect lasted.",
         title="'Mindfulness meditation matched an anxiety drug for six months'",
         category="Mental Health & Mindfulness",
-        tags=["meditation", "anxiety"],
-        summary="A head-to-head trial of meditation.",
-        published="2026-02-01",
     )
     (content.articles / "sleep-meditation.md").unlink()
     with app.app_context():
