@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
 
     from . import database, ratelimit_storage
-    from .http import assets, caching, illustrations, metadata, page_cache, security, url_memo, web
+    from .http import assets, caching, illustrations, metadata, page_cache, security, unavailable, url_memo, web
     from .serving import access_log
     from .articles import bp as articles_bp
     from .content import cli as content_cli
@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     ratelimit_storage.init_app(app)
     access_log.init_app(app)
     web.init_app(app)
+    unavailable.init_app(app)
     metadata.init_app(app)
     security.init_app(app)
     caching.init_app(app)
@@ -64,6 +65,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     backup.init_app(app)
     stats.init_app(app)
     hosts.init_app(app)
+    from . import cli_errors
+
+    cli_errors.init_app(app)  # last: it wraps the commands registered above
     _assemble_wsgi_stack(app)
     return app
 

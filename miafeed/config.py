@@ -173,3 +173,8 @@ HOST_NAME = None
 # `flask backup` writes here (None: instance/backups/) and keeps the newest N.
 BACKUP_DIR = None
 BACKUP_KEEP = 14
+
+# --- Writes the site cannot take now (issue 29; see docs/operations.md) ---
+# A post refused because the database is busy past SQLITE_BUSY_TIMEOUT_MS or
+# the disk is full is answered 503 with this Retry-After (seconds).
+WRITE_RETRY_AFTER_SECONDS = 30

@@ -14,11 +14,13 @@ transaction that reads a row in order to change it locks that row with
 serialises its writers), and queue claimers skip rows another claimer holds
 (`for_update_skip_locked`).
 """
+import errno
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from .extensions import db
 from .private_files import create_private
@@ -71,6 +73,44 @@ def _create_database_file_owner_only(database: str | None) -> None:
         create_private(path)
 
 
+class WriteUnavailable(Exception):
+    """The database (or the disk under it) cannot take a write right now.
+
+    Raised by write_transaction in place of the driver's error when the
+    cause is the moment, not the request: the write lock was held past the
+    busy timeout, the disk is full or read-only, the database is away.
+    Nothing of the write was kept; the same write may succeed later. The
+    web answers 503 with Retry-After (http/unavailable.py) and a command
+    prints one line and exits non-zero (cli_errors.py).
+    """
+
+
+# OSErrors that mean "this disk cannot take it now", not "this path is wrong".
+NO_ROOM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+def is_write_unavailable(error: BaseException) -> bool:
+    """True for an error that says the database or its disk cannot take a
+    write now: any OperationalError (SQLite's "database is locked",
+    "database or disk is full", "disk I/O error"; PostgreSQL's lost
+    connection, lock timeout, disk full) or an OSError of a full or
+    read-only disk."""
+    if isinstance(error, (WriteUnavailable, OperationalError)):
+        return True
+    return isinstance(error, OSError) and error.errno in NO_ROOM_ERRNOS
+
+
+def short_reason(error: BaseException) -> str:
+    """The driver's own one-line reason ("database is locked"), no SQL, no traceback."""
+    if isinstance(error, WriteUnavailable):
+        return str(error)
+    cause = getattr(error, "orig", None) or error  # SQLAlchemy's wrapper holds the driver's error
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror.lower()
+    first_line = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return first_line[:200]
+
+
 @contextmanager
 def write_transaction():
     """Run the block in one transaction that takes the write lock up front.
@@ -78,20 +118,48 @@ def write_transaction():
     Commits on success and rolls back on any exception, so a write is either
     whole or absent. Any read transaction already open in the session is
     ended first, because SQLite cannot upgrade it without risking a deadlock.
+    A write the database cannot take now (see is_write_unavailable) comes
+    out as WriteUnavailable, so every caller answers it the same way.
     """
     session = db.session
-    session.commit()
-    token = _begin_immediate.set(True)
     try:
-        session.connection()  # opens the transaction now, with the flag set
-    finally:
-        _begin_immediate.reset(token)
+        session.commit()
+        token = _begin_immediate.set(True)
+        try:
+            session.connection()  # opens the transaction now, with the flag set
+        finally:
+            _begin_immediate.reset(token)
+    except OperationalError as error:
+        session.rollback()
+        raise WriteUnavailable(short_reason(error)) from error
     try:
         yield session
         session.commit()
-    except BaseException:
+    except BaseException as error:
         session.rollback()
+        if is_write_unavailable(error) and not isinstance(error, WriteUnavailable):
+            raise WriteUnavailable(short_reason(error)) from error
         raise
+
+
+def database_takes_writes() -> bool | str:
+    """True when the database would take a write now, else the reason.
+
+    For /healthz. SQLite: take the write lock and give it back at once
+    (BEGIN IMMEDIATE waits for the busy timeout like a real write would).
+    PostgreSQL: a read-only server (a standby) cannot take one.
+    """
+    try:
+        if db.engine.dialect.name == "sqlite":
+            with write_transaction() as session:
+                session.execute(text("SELECT 1"))
+            return True
+        read_only = db.session.execute(text("SHOW transaction_read_only")).scalar()
+        db.session.rollback()
+        return True if read_only == "off" else "the database is read-only"
+    except Exception as error:  # any driver error means "cannot take a write", never a 500
+        db.session.rollback()
+        return short_reason(error)
 
 
 def forget_deleted_rows() -> bool:

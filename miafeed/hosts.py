@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .database import WriteUnavailable, write_transaction
 from .extensions import db
 from .models import HostSeen, utcnow
 from .version import code_version
@@ -54,13 +55,13 @@ def heartbeat(force: bool = False) -> None:
         _last_beat = time.monotonic()
     try:
         name = host_name()
-        row = db.session.get(HostSeen, name)
-        if row is None:
-            db.session.add(HostSeen(name=name, version=code_version(), seen_at=utcnow()))
-        else:
-            row.version, row.seen_at = code_version(), utcnow()
-        db.session.commit()
-    except SQLAlchemyError:
+        with write_transaction() as session:
+            row = session.get(HostSeen, name)
+            if row is None:
+                session.add(HostSeen(name=name, version=code_version(), seen_at=utcnow()))
+            else:
+                row.version, row.seen_at = code_version(), utcnow()
+    except (SQLAlchemyError, WriteUnavailable):
         db.session.rollback()
         log.warning("Could not record this host's heartbeat (is the database migrated?)", exc_info=True)
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from limits.storage import Storage
 
+from .database import WriteUnavailable
 from .private_files import create_private
 
 SCHEME = "miafeed-host"
@@ -82,8 +83,14 @@ class HostFileStorage(Storage):
         """Add `amount` to the key's window (a new window of `expiry` seconds if
         there is none) and return the count."""
         now = time.time()
-        connection = self._connection()
-        count = connection.execute(_INCREMENT, {"key": key, "amount": amount, "expires_at": now + expiry, "now": now}).fetchone()[0]
+        try:
+            connection = self._connection()
+            count = connection.execute(_INCREMENT, {"key": key, "amount": amount, "expires_at": now + expiry, "now": now}).fetchone()[0]
+        except (sqlite3.OperationalError, OSError) as error:
+            # A full disk or a file held too long: the request that is
+            # counted is a write the host cannot take now, answered 503
+            # (http/unavailable.py) rather than let through uncounted.
+            raise WriteUnavailable(f"rate-limit counts: {error}") from error
         self._calls += 1
         if self._calls % PURGE_EVERY == 0:
             connection.execute("DELETE FROM counters WHERE expires_at <= ?", (now,))

@@ -5,6 +5,11 @@ long) is decided in one place. Every new answer also prunes what has
 outlived FEEDBACK_KEEP_DAYS, in the same transaction: one indexed DELETE
 that usually touches nothing, so retention holds even where nobody runs
 `feedback prune` from cron.
+
+Every write goes through write_transaction, like sign-ups: it takes the
+write lock up front and waits for it, so answers sent while other readers'
+searches record misses are kept, and a write the database cannot take now
+is refused with WriteUnavailable (503) instead of a 500 and a lost answer.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
+from ..database import write_transaction
 from ..extensions import db
 from ..models import utcnow
 from .models import HELPFUL, PROBLEM, ReaderFeedback
@@ -41,9 +47,9 @@ def record_problem(article_slug: str, text: str) -> ReaderFeedback:
 
 def _record(entry: ReaderFeedback) -> ReaderFeedback:
     entry.received_on = today()
-    db.session.add(entry)
-    _delete_expired()
-    db.session.commit()
+    with write_transaction() as session:
+        session.add(entry)
+        _delete_expired()
     return entry
 
 
@@ -58,9 +64,8 @@ def _delete_expired() -> int:
 
 def prune() -> int:
     """Delete every answer older than FEEDBACK_KEEP_DAYS; how many went."""
-    removed = _delete_expired()
-    db.session.commit()
-    return removed
+    with write_transaction():
+        return _delete_expired()
 
 
 @dataclass
@@ -104,7 +109,13 @@ class NotAProblemReport(LookupError):
 
 def mark_handled(feedback_id: int) -> tuple[ReaderFeedback, bool]:
     """Mark a problem report handled; (the report, whether it was open until now)."""
-    entry = db.session.get(ReaderFeedback, feedback_id)
+    with write_transaction() as session:
+        entry = session.get(ReaderFeedback, feedback_id)
+        was_open = _mark(entry, feedback_id)
+    return entry, was_open
+
+
+def _mark(entry: ReaderFeedback | None, feedback_id: int) -> bool:
     if entry is None:
         raise NotAProblemReport(f"There is no feedback #{feedback_id} (it may have been pruned after {keep_days()} days).")
     if entry.kind != PROBLEM:
@@ -112,5 +123,4 @@ def mark_handled(feedback_id: int) -> tuple[ReaderFeedback, bool]:
     was_open = entry.handled_at is None
     if was_open:
         entry.handled_at = utcnow()
-        db.session.commit()
-    return entry, was_open
+    return was_open

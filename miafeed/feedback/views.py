@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from ..extensions import db, limiter
 from ..models import Article, visible_articles
+from ..http.form_charset import UnreadableForm, posted_form
 from ..http.web import render_page_or_fragment, request_too_large_response, wants_fragment
 from . import store
 from .forms import HelpfulForm, ProblemForm
@@ -23,6 +24,8 @@ from .forms import HelpfulForm, ProblemForm
 bp = Blueprint("feedback", __name__)
 
 RATE_LIMITED = "Too many answers from your network in a short time. Please wait a minute and try again."
+UNREADABLE = ("We could not read the text you sent (it was not in the character set it claimed, or not UTF-8), "
+              "so nothing was saved. Please type it again and send it from this page.")
 
 
 def _rate_limit() -> str:
@@ -57,7 +60,10 @@ def _answer(article, fragment: str, status: int = 200, **context):
 def helpful(slug: str):
     """Store a yes or no for the article; thank the reader."""
     article = _article_or_404(slug)
-    form = HelpfulForm()
+    try:
+        form = HelpfulForm(formdata=posted_form())
+    except UnreadableForm:
+        return _answer(article, "feedback/_helpful_form.html", 400, notice=UNREADABLE)
     if not form.validate_on_submit():
         return _answer(article, "feedback/_helpful_form.html", 422, helpful_form=form)
     store.record_helpful(article.slug, form.helpful)
@@ -69,7 +75,10 @@ def helpful(slug: str):
 def problem(slug: str):
     """Store a problem report (its text is optional); thank the reader."""
     article = _article_or_404(slug)
-    form = ProblemForm()
+    try:
+        form = ProblemForm(formdata=posted_form())
+    except UnreadableForm:
+        return _answer(article, "feedback/_problem_form.html", 400, notice=UNREADABLE)
     if not form.validate_on_submit():
         return _answer(article, "feedback/_problem_form.html", 422, problem_form=form)
     store.record_problem(article.slug, form.text.data or "")

@@ -116,7 +116,7 @@ def init_app(app) -> None:
 
     @app.get("/healthz")
     def healthz():
-        checks = {"database": _database_ok()}
+        checks = {"database": _database_ok(), "writes": _writes_check(app)}
         checks.update(health_checks(app))
         states = [_check_state(value) for value in checks.values()]
         # 503 only when a part is down. A check that is merely "degraded"
@@ -191,6 +191,14 @@ def _check_state(value) -> str:
     if value is True or value == "ok":
         return "ok"
     return "degraded" if value == "degraded" else "unavailable"
+
+
+def _writes_check(app) -> dict:
+    # A host whose database or instance folder cannot take a write (a full
+    # disk, the lock held past the busy timeout) leaves the load balancer.
+    from .unavailable import site_takes_writes
+
+    return site_takes_writes(app)
 
 
 def _database_ok() -> bool:
