@@ -178,3 +178,16 @@ BACKUP_KEEP = 14
 # A post refused because the database is busy past SQLITE_BUSY_TIMEOUT_MS or
 # the disk is full is answered 503 with this Retry-After (seconds).
 WRITE_RETRY_AFTER_SECONDS = 30
+
+# --- Searches that found nothing (issue 29; see docs/operations.md) ---
+# Kept queries are deleted after this many days; the privacy page quotes it.
+SEARCH_MISS_RETENTION_DAYS = 90
+# A query is kept as words only once this many searches asked it within
+# SEARCH_MISS_WAIT_DAYS; until then only a keyed hash and a count are
+# stored (search/misses.py). Queries with a digit, "@" or a web address are
+# never recorded.
+SEARCH_MISS_MIN_SEARCHES = 3
+SEARCH_MISS_WAIT_DAYS = 7
+# New rows (kept queries and hashes together) one day may add; past it, new
+# queries are not recorded until the next day. About 60 kB a day at most.
+SEARCH_MISS_DAILY_ROWS = 1000

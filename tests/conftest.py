@@ -195,8 +195,9 @@ class ContentFolder:
         path.write_text("\n".join(lines) + "\n")
         return path
 
-    def import_all(self):
-        return import_content(self.root)
+    def import_all(self, **options):
+        """Import the whole folder (options: prune, dry_run)."""
+        return import_content(self.root, **options)
 
 
 @pytest.fixture

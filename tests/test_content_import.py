@@ -112,7 +112,7 @@ def test_removed_file_removes_its_article_when_folder_is_imported(app, content):
     with app.app_context():
         content.import_all()
         gone.unlink()
-        result = content.import_all()
+        result = content.import_all(prune=True)
         assert len(result.removed) == 1
         assert db.session.scalars(select(Article.slug)).all() == ["one"]
 

@@ -290,7 +290,7 @@ def test_import_updates_the_index_for_edits_and_removals(app, client, site):
     site.write("sleep-hearts", title="'Regular sleep schedules and zebras'", category="Sleep", published="2026-01-10")
     (site.articles / "meditation-anxiety.md").unlink()
     with app.app_context():
-        site.import_all()
+        site.import_all(prune=True)
     assert result_titles(search(client, q="zebras")) == ["Regular sleep schedules and zebras"]
     assert result_titles(search(client, q="anxiety")) == []
 
@@ -542,7 +542,7 @@ def test_a_worker_searches_an_edited_and_a_removed_article_as_they_now_are(app, 
     )
     (content.articles / "sleep-meditation.md").unlink()
     with app.app_context():
-        content.import_all()
+        content.import_all(prune=True)
     html = search(client, q="meditation")
     # The edited article once, as it now reads; the removed one neither
     # listed nor counted.

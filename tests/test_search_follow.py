@@ -87,7 +87,7 @@ def test_edits_removals_and_drafts_reach_the_other_host(app, host_b, imported):
     (imported.articles / "light.md").unlink()
     imported.write("draft", title="Unfinished piece on melatonin", body="Melatonin notes.", draft="true")
     with app.app_context():
-        imported.import_all()
+        imported.import_all(prune=True)
     # Three logged changes: the edit, the removal, and the new draft (which
     # the follower keeps out of the index, as it would an unpublished edit).
     assert catch_up(host_b).applied == 3

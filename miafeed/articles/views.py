@@ -8,6 +8,7 @@ from ..http.shared_page import shared_page
 from ..http.web import page_number
 from .blueprint import bp
 from .article_rows import visible_article
+from .gone import moved_or_gone
 from .listing import paginate
 
 
@@ -27,6 +28,9 @@ def home():
 def article(slug: str):
     found = visible_article(slug)
     if found is None:
+        answer = moved_or_gone(slug)
+        if answer is not None:
+            return answer
         abort(404, description="We could not find that article. It may have moved, or the address may be mistyped.")
     return render_template("articles/article.html", article=found)
 

@@ -5,6 +5,15 @@ leaves the site half-updated. Unchanged files (same bytes, same place in
 the content tree) are skipped, which makes re-running an import free. An
 article is known by its slug and remembers its path relative to the
 content tree (identity.py), so the tree may live anywhere.
+
+An import removes articles only when asked (`prune=True`, `--prune`), and
+only from a content tree (a folder with categories.yml at or above it):
+a folder of one new story is not the site. Without it, articles whose
+files are gone are kept and listed in `kept`. A removed article's slug
+answers 410, and a file whose `slug:` changed moves its article (same id)
+and leaves a 301 behind (removals.py). `dry_run=True` runs the same
+transaction and rolls it back: the plan is exactly what would happen, and
+nothing is written (no image files either).
 """
 from __future__ import annotations
 
@@ -23,6 +32,7 @@ from .changelog import record_search_changes
 from .pages import PageSource, load_pages, pages_folder_for
 from .parse import ArticleReferences, ArticleSource, FileProblem, parse_article_file
 from .references import check_categories, check_related
+from .removals import claim_slug, remember_removed, remember_rename
 from .render import count_words, html_to_text, reading_minutes, render_markdown
 from .identity import content_tree_for, is_legacy_path, is_within, legacy_relative_form, tree_relative
 from .images import apply_lead_image, ensure_variants, lead_image_folder, prune_originals, store_original
@@ -51,6 +61,16 @@ class ImportResult:
     unchanged: int = 0
     # True when synonyms.yml differed from the stored groups (search reads them).
     synonyms_changed: bool = False
+    # The same, as slugs for people (the plan `--dry-run` prints), and the
+    # articles whose files are gone but which were kept (no --prune), as
+    # (slug, stored path). renamed: (old slug, new slug).
+    slugs: dict[str, list[str]] = field(default_factory=lambda: {"added": [], "updated": [], "removed": [], "unchanged": []})
+    kept: list[tuple[str, str]] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    # False when the imported folder has no categories.yml at or above it:
+    # nothing can be removed by it, even with --prune.
+    is_tree: bool = True
+    dry_run: bool = False
 
     @property
     def changed(self) -> bool:
@@ -68,12 +88,21 @@ def collect_article_files(path: Path, skip: Path | None = None) -> list[Path]:
     )
 
 
-def import_content(path: str | Path) -> ImportResult:
+class _RollBack(Exception):
+    """Ends a dry run's transaction with a rollback, carrying the plan out."""
+
+    def __init__(self, result: ImportResult):
+        self.result = result
+
+
+def import_content(path: str | Path, prune: bool = False, dry_run: bool = False) -> ImportResult:
     """Validate and import the articles at `path` (a file or a folder).
 
     Raises ImportError_ listing every problem and writes nothing when any
-    file is bad. When `path` is a folder, articles previously imported from
-    that part of the content tree whose files are gone are removed.
+    file is bad. When `path` is a folder of a content tree, articles
+    previously imported from that part of the tree whose files are gone are
+    removed with `prune`, else kept and listed in the result's `kept`.
+    `dry_run` works out the same result and writes nothing.
     """
     root = Path(path).resolve()
     if not root.exists():
@@ -120,7 +149,7 @@ def import_content(path: str | Path) -> ImportResult:
     problems += check_categories(references, categories)
     problems += check_related(references)
     names = {id(source): tree_relative(source.path, tree) for source in sources}
-    scope = Scope(tree, tree_relative(root, tree) if root.is_dir() else None)
+    scope = Scope(tree, tree_relative(root, tree) if root.is_dir() else None, categories_file is not None)
     problems += _check_against_database(sources, scope, names)
     problems += check_people(references, authors, current_app.config["DEFAULT_AUTHOR"])
     if problems:
@@ -132,21 +161,28 @@ def import_content(path: str | Path) -> ImportResult:
     # ones (a fresh host, a wiped folder) come back even for unchanged articles.
     folder = lead_image_folder()
     for source in sources:
-        if source.image is not None:
+        if source.image is not None and not dry_run:
             ensure_variants(source.image, folder)
 
-    with write_transaction():
-        people = write_authors(authors)
-        if pages is not None:
-            write_pages(pages, tree)
-        for source in sources:
-            if source.image is not None:
-                store_original(source.image)
-        result = _write(sources, categories, scope, names, people)
-        prune_originals()
-        if synonyms is not None:
-            result.synonyms_changed = write_synonyms(synonyms)
-        prune_authors(authors)
+    try:
+        with write_transaction():
+            people = write_authors(authors)
+            if pages is not None:
+                write_pages(pages, tree)
+            for source in sources:
+                if source.image is not None:
+                    store_original(source.image)
+            result = _write(sources, categories, scope, names, people, prune=prune)
+            result.is_tree = categories_file is not None
+            prune_originals()
+            if synonyms is not None:
+                result.synonyms_changed = write_synonyms(synonyms)
+            prune_authors(authors)
+            if dry_run:
+                raise _RollBack(result)
+    except _RollBack as rolled_back:
+        rolled_back.result.dry_run = True
+        return rolled_back.result
     # Committed: every kept page of this host stops matching (pages and
     # authors may have changed even when no article did).
     content_version.bump()
@@ -162,6 +198,9 @@ class Scope:
 
     tree: Path
     folder: str | None
+    # The folder has categories.yml at or above it: its stored paths can be
+    # compared with the database's, so files gone from it mean articles gone.
+    is_tree: bool = True
 
     def covers(self, stored: str) -> bool:
         """True when this import looked for the file stored under this name:
@@ -202,11 +241,14 @@ def _check_against_database(sources, scope: Scope, names) -> list[FileProblem]:
     return problems
 
 
-def _write(sources: list[ArticleSource], categories: list[CategorySource], scope: Scope, names, people) -> ImportResult:
+def _write(sources: list[ArticleSource], categories: list[CategorySource], scope: Scope, names, people,
+           prune: bool = False) -> ImportResult:
     result = ImportResult()
     category_by_name = _upsert_categories(categories)
     tag_cache = {tag.slug: tag for tag in db.session.scalars(select(Tag))}
     existing = {a.slug: a for a in db.session.scalars(select(Article))}
+    imported = {s.slug for s in sources}
+    by_path = {a.source_path: a for a in existing.values() if a.source_path and a.slug not in imported}
     config = current_app.config
 
     for source in sources:
@@ -219,7 +261,18 @@ def _write(sources: list[ArticleSource], categories: list[CategorySource], scope
             # file: stored in today's form, but nothing changed for readers.
             article.source_path = name
             result.unchanged += 1
+            result.slugs["unchanged"].append(source.slug)
             continue
+        if article is None and name in by_path:
+            # The same file with a new `slug:`: the article moves (same id,
+            # same feedback and related picks) and its old address redirects.
+            article = by_path.pop(name)
+            old_slug = article.slug
+            remember_rename(article, old_slug)
+            del existing[old_slug]
+            article.slug = existing[source.slug] = source.slug
+            result.renamed.append((old_slug, source.slug))
+        claim_slug(source.slug)  # before the new row is added: its delete flushes the session
         is_new = article is None
         if is_new:
             article = Article(slug=source.slug)
@@ -250,12 +303,17 @@ def _write(sources: list[ArticleSource], categories: list[CategorySource], scope
         write_trust(article, source.trust)
         db.session.flush()
         (result.added if is_new else result.updated).append(article.id)
+        result.slugs["added" if is_new else "updated"].append(source.slug)
 
-    if scope.folder is not None:
-        imported = {s.slug for s in sources}
+    if scope.folder is not None and scope.is_tree:
         for slug, article in existing.items():
             if slug not in imported and article.source_path and _came_from(article.source_path, scope):
+                if not prune:
+                    result.kept.append((slug, article.source_path))
+                    continue
                 result.removed.append(article.id)
+                result.slugs["removed"].append(slug)
+                remember_removed(article)
                 db.session.delete(article)
     db.session.flush()
     record_search_changes(result.added + result.updated, result.removed)

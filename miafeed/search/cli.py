@@ -99,12 +99,15 @@ def misses_command(days: int, limit: int) -> None:
     """List searches that found nothing, most frequent first.
 
     Only the words searched and the day are kept (never who searched), for
-    SEARCH_MISS_RETENTION_DAYS days.
+    SEARCH_MISS_RETENTION_DAYS days, and only for queries asked by
+    SEARCH_MISS_MIN_SEARCHES searches; nothing with a digit, "@" or a web
+    address is ever recorded.
     """
     misses.prune()
     rows = misses.top_misses(days, limit)
     if not rows:
-        click.echo(f"No searches found nothing in the last {days} day(s).")
+        click.echo(f"No searches found nothing in the last {days} day(s) (a query is listed once "
+                   f"{current_app.config['SEARCH_MISS_MIN_SEARCHES']} searches asked it).")
         return
     click.echo(f"Searches that found nothing in the last {days} day(s), most frequent first:")
     width = len(str(rows[0][1]))
