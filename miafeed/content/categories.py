@@ -18,6 +18,9 @@ class CategorySource:
     slug: str
     description: str
     position: int
+    # Slugs of categories taken out of categories.yml whose readers' topics
+    # (and articles) move to this one (category_removal.py).
+    replaces: tuple[str, ...] = ()
 
 
 def find_categories_file(path: Path, name: str = CATEGORIES_FILE) -> Path | None:
@@ -72,5 +75,10 @@ def load_categories(path: Path) -> tuple[list[CategorySource], list[FileProblem]
             problems.append(FileProblem(shown, where, f"{name!r} is declared twice"))
             continue
         seen.update((name, slug))
-        categories.append(CategorySource(name.strip(), slug, str(description).strip(), position))
+        replaces = entry.get("replaces") or []
+        replaces = [replaces] if isinstance(replaces, str) else replaces
+        if not isinstance(replaces, list) or not all(isinstance(old, str) and SLUG_PATTERN.match(old) for old in replaces):
+            problems.append(FileProblem(shown, f"{where}: replaces", "must be a category slug or a list of them"))
+            continue
+        categories.append(CategorySource(name.strip(), slug, str(description).strip(), position, tuple(replaces)))
     return categories, problems

@@ -23,6 +23,8 @@ def print_plan(path: Path, result: ImportResult) -> None:
         click.echo(f"Kept, files gone, removed only with --prune ({len(result.kept)}):")
         for slug, stored in result.kept:
             click.echo(f"  {slug}  ({stored})")
+    for change in result.category_changes:
+        click.echo(f"Would be done: {change}")
     _say_when_not_a_tree(path, result)
     click.echo("Problems (0): none; the import would be accepted.")
 
@@ -31,6 +33,8 @@ def print_renames_and_kept(path: Path, result: ImportResult, prune: bool) -> Non
     """After a real import: slugs that moved, and what --prune would remove."""
     for old, new in result.renamed:
         click.echo(f"Renamed {old} -> {new}: /articles/{old} now redirects to /articles/{new}.")
+    for change in result.category_changes:
+        click.echo(change[0].upper() + change[1:] + ".")
     if result.removed:
         click.echo("Removed articles' addresses answer 410 Gone with a short page.")
     if result.kept:

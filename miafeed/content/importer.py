@@ -28,6 +28,7 @@ from ..extensions import db
 from ..models import Article, Category, Tag, utcnow
 from .authors import AuthorSource, find_authors_file, load_authors
 from .categories import CategorySource, find_categories_file, load_categories
+from .category_removal import retire_categories
 from .changelog import record_search_changes
 from .pages import PageSource, load_pages, pages_folder_for
 from .parse import ArticleReferences, ArticleSource, FileProblem, parse_article_file
@@ -71,6 +72,8 @@ class ImportResult:
     # nothing can be removed by it, even with --prune.
     is_tree: bool = True
     dry_run: bool = False
+    # Categories taken out of categories.yml, and where their readers went.
+    category_changes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -174,6 +177,10 @@ def import_content(path: str | Path, prune: bool = False, dry_run: bool = False)
                     store_original(source.image)
             result = _write(sources, categories, scope, names, people, prune=prune)
             result.is_tree = categories_file is not None
+            if categories_file is not None:
+                result.category_changes, category_problems = retire_categories(categories, str(categories_file))
+                if category_problems:
+                    raise ImportError_(category_problems)
             prune_originals()
             if synonyms is not None:
                 result.synonyms_changed = write_synonyms(synonyms)

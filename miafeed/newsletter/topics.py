@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
+from ..database import insert_ignoring_conflicts
 from ..extensions import db
 from ..models import Category, categories_in_order
 from .models import Subscriber, SubscriberTopic
@@ -57,3 +58,23 @@ def set_topics(subscriber: Subscriber, category_ids: Iterable[int]) -> None:
             insert(SubscriberTopic),
             [{"subscriber_id": subscriber.id, "category_id": category_id} for category_id in sorted(wanted)],
         )
+
+
+def readers_choosing(category_id: int) -> int:
+    """How many readers narrowed their digest to topics including this category."""
+    return db.session.scalar(
+        select(func.count()).select_from(SubscriberTopic).where(SubscriberTopic.category_id == category_id)
+    ) or 0
+
+
+def move_topics(from_category_id: int, to_category_id: int) -> int:
+    """Readers who chose one category now choose another (in the caller's
+    write transaction), before the first is deleted: its rows would go
+    with it (ON DELETE CASCADE), and a reader left with no rows gets every
+    category. Returns how many readers were moved."""
+    movers = list(db.session.scalars(select(SubscriberTopic.subscriber_id).where(SubscriberTopic.category_id == from_category_id)))
+    for subscriber_id in movers:
+        insert_ignoring_conflicts(SubscriberTopic.__table__, {"subscriber_id": subscriber_id, "category_id": to_category_id},
+                                  ["subscriber_id", "category_id"])
+    db.session.execute(delete(SubscriberTopic).where(SubscriberTopic.category_id == from_category_id))
+    return len(movers)
