@@ -128,3 +128,21 @@ def test_a_utf8_report_is_stored_as_written(app, article):
     answer = app.test_client().post(f"/articles/{article}/problem", data={"text": "Naïve café — 5 mg"}, headers=SAME_ORIGIN)
     assert answer.status_code == 200
     assert stored_feedback(app) == [("problem", "Naïve café — 5 mg")]
+
+
+@needs_sqlite
+@pytest.mark.parametrize("command", [["content", "import"], ["feedback", "prune"], ["search", "misses"]])
+def test_a_command_on_a_held_database_ends_with_one_line_and_exit_1(app, article, content, command):
+    args = command + ([str(content.root)] if command[0] == "content" else [])
+    content.write("sleep-study", title="'Sleep and stress, corrected'", slug="sleep-and-stress")  # an import must write
+    with database_held_by_another_process(app):
+        result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback, a clean exit
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith(f"Error: {' '.join(command)} could not finish: database is locked.")
+
+
+def test_htmx_is_told_to_swap_a_503_so_the_reader_sees_why(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '{"code":"503","swap":true}' in html
