@@ -120,7 +120,10 @@ def test_a_changed_slug_answers_301_from_every_slug_it_had(app, runner, content,
         assert moved.status_code == 301 and moved.headers["Location"].endswith("/articles/sleep-one-final")
     assert client.get("/articles/sleep-one-final").status_code == 200
     feed = client.get("/feed.xml").get_data(as_text=True)
-    assert "/articles/sleep-one-final" in feed and "/articles/sleep-one<" not in feed
+    # Linked at its new address; its entry id stays its first address, so
+    # feed readers do not show it again as a new article.
+    assert '<link rel="alternate" type="text/html" href="http://localhost/articles/sleep-one-final"/>' in feed
+    assert "<id>http://localhost/articles/sleep-one</id>" in feed and "<id>http://localhost/articles/sleep-one-renamed</id>" not in feed
     assert "/articles/sleep-one-final" in client.get("/sitemap.xml").get_data(as_text=True)
 
     # Removed later: every address it ever had answers 410.

@@ -40,3 +40,20 @@ def moved_or_gone(slug: str):
         ).all()
     response = make_response(render_template("articles/gone.html", removed=removed, category=category, others=others), 410)
     return response
+
+
+def first_slugs(article_ids: list[int]) -> dict[int, str]:
+    """For articles whose slug changed, the slug each had first.
+
+    A feed entry's id must never change (a feed reader would show the
+    article again as new), so feeds keep the first address as the id of a
+    renamed article while linking to the current one.
+    """
+    if not article_ids:
+        return {}
+    rows = db.session.execute(
+        select(FormerSlug.article_id, FormerSlug.slug)
+        .where(FormerSlug.article_id.in_(article_ids))
+        .order_by(FormerSlug.changed_at.desc(), FormerSlug.slug)
+    )
+    return {article_id: slug for article_id, slug in rows}  # the earliest change wins (last written)

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from flask import Response, abort, current_app, render_template
 from sqlalchemy import func, select
 
+from ..articles.gone import first_slugs
 from ..extensions import db
 from ..http.shared_page import shared_page
 from ..http.site_url import absolute_url
@@ -38,6 +39,7 @@ def _atom(title: str, feed_url: str, page_url: str, statement, feed_id: str) -> 
         feed_id=feed_id,
         updated=updated,
         entries=entries,
+        first_slugs=first_slugs([entry.id for entry in entries]),
     )
     # Many feed readers poll with If-Modified-Since rather than an ETag.
     response.last_modified = updated.replace(tzinfo=timezone.utc)
