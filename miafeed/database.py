@@ -18,8 +18,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
+from .clock import utcnow
 from .extensions import db
 from .private_files import create_private
 
@@ -116,6 +117,22 @@ def forget_deleted_rows() -> bool:
     finally:
         raw.close()
     return busy == 0
+
+
+def database_now():
+    """The database server's "now", as a naive UTC datetime: the one clock
+    every process and host agrees on, for claim leases and due times.
+
+    A host whose clock runs an hour ahead would otherwise take back mail a
+    live worker still holds, and one an hour behind would find nothing due.
+    PostgreSQL answers from its server's clock (clock_timestamp(), not the
+    transaction's start). SQLite runs inside this process, on the one host
+    that holds the database file, so its clock is this host's clock and the
+    application's own reading is that same clock, without a query.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.scalar(text("SELECT timezone('UTC', clock_timestamp())"))
+    return utcnow()
 
 
 def for_update_skip_locked(statement):

@@ -27,9 +27,18 @@ if TYPE_CHECKING:
 # access denied" or 5.5.x protocol errors, is about the relay or the message.
 RECIPIENT_STATUS = re.compile(r"5\.1\.\d{1,3}|5\.2\.[12]")
 ENHANCED_STATUS = re.compile(r"^\s*([245]\.\d{1,3}\.\d{1,3})\b")
-# Basic codes a server gives at RCPT when it has no enhanced code to say
-# "this address": 550 mailbox unavailable, 551 user not local, 553 name not allowed.
+# Basic codes a server gives at RCPT when it has no enhanced code: 550
+# mailbox unavailable, 551 user not local, 553 name not allowed. Exim says
+# "550 relay not permitted" with the same code, so the code alone does not
+# say whose fault it is: only wording that names the address as unknown does.
 RECIPIENT_CODES_AT_RCPT = (550, 551, 553)
+USER_UNKNOWN = re.compile(
+    r"user unknown|unknown (user|recipient|mailbox|address)|no such (user|mailbox|recipient|address)"
+    r"|(user|mailbox|address|recipient) (does not|doesn't) exist|invalid (recipient|mailbox)|mailbox not found",
+    re.IGNORECASE,
+)
+# What a refusal is about (PermanentFailure.verdict).
+RECIPIENT, RELAY, UNSURE = "recipient", "relay", "unsure"
 _ADDRESS = re.compile(r"<[^<>\s]*>|[^\s<>]+@[^\s<>]+")
 
 RCPT, MAIL, DATA = "RCPT", "MAIL", "DATA"
@@ -49,17 +58,26 @@ class PermanentFailure(Exception):
         return found.group(1) if found else None
 
     @property
-    def about_recipient(self) -> bool:
-        """True when the reply says the reader's address cannot take mail,
-        which is the only refusal that counts as the reader's bounce.
+    def verdict(self) -> str:
+        """Whose fault the refusal is: RECIPIENT (the reader's address cannot
+        take mail, the only refusal that counts as their bounce), RELAY (the
+        relay or the message), or UNSURE (a bare 550/551/553 at RCPT that
+        names no reason): the next answer decides, see sending.py.
 
         An enhanced status code decides when there is one (5.1.x, 5.2.1,
-        5.2.2 anywhere); without one, 550/551/553 in answer to RCPT.
+        5.2.2); without one, wording such as "user unknown" at RCPT.
         """
         status = self.enhanced_status
         if status is not None:
-            return RECIPIENT_STATUS.fullmatch(status) is not None
-        return self.step == RCPT and self.code in RECIPIENT_CODES_AT_RCPT
+            return RECIPIENT if RECIPIENT_STATUS.fullmatch(status) else RELAY
+        if self.step == RCPT and self.code in RECIPIENT_CODES_AT_RCPT:
+            return RECIPIENT if USER_UNKNOWN.search(self.text) else UNSURE
+        return RELAY
+
+    @property
+    def about_recipient(self) -> bool:
+        """True when the reply itself says the reader's address cannot take mail."""
+        return self.verdict == RECIPIENT
 
     @property
     def reply_key(self) -> str:
