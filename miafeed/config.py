@@ -173,3 +173,11 @@ HOST_NAME = None
 # `flask backup` writes here (None: instance/backups/) and keeps the newest N.
 BACKUP_DIR = None
 BACKUP_KEEP = 14
+
+# Issue 30: bounces and complaints that come back later, and the send rate.
+# The envelope sender for VERP (bounces+<reader>-<tag>@domain, see
+# newsletter/verp.py); None sends with MAIL_DEFAULT_SENDER's address.
+MAIL_BOUNCE_ADDRESS = None
+# `flask mail bounces` reads this Maildir (where the MTA delivers the
+# bounce address's mail); None: no local bounce mailbox.
+MAIL_BOUNCE_MAILDIR = None

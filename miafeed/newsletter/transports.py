@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..private_files import OWNER_ONLY_FOLDER, write_private_bytes
+from . import verp
 
 if TYPE_CHECKING:
     from .mail_queue import ClaimedMail
@@ -143,7 +144,8 @@ class SmtpTransport:
     def send(self, row: ClaimedMail) -> None:
         """Send one mail; PermanentFailure for a 5xx refusal, other errors to retry."""
         try:
-            self.connection.sendmail(self.envelope_from, [row.to_address], row.message.encode("utf-8"))
+            sender = verp.envelope_sender(self.config, row.subscriber_id) or self.envelope_from
+            self.connection.sendmail(sender, [row.to_address], row.message.encode("utf-8"))
         except smtplib.SMTPRecipientsRefused as exc:
             replies = list(exc.recipients.values())
             if replies and all(500 <= code < 600 for code, _ in replies):
