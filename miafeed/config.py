@@ -181,3 +181,12 @@ MAIL_BOUNCE_ADDRESS = None
 # `flask mail bounces` reads this Maildir (where the MTA delivers the
 # bounce address's mail); None: no local bounce mailbox.
 MAIL_BOUNCE_MAILDIR = None
+# Provider webhooks (newsletter/webhooks.py); an endpoint whose setting is
+# empty answers 404. Mailgun: the domain's HTTP webhook signing key.
+MAIL_WEBHOOK_MAILGUN_KEY = None
+# Postmark: the user and password written into the webhook URL
+# (https://user:password@host/newsletter/webhooks/postmark).
+MAIL_WEBHOOK_POSTMARK_USER = None
+MAIL_WEBHOOK_POSTMARK_PASSWORD = None
+# A signed Mailgun call whose timestamp is further than this from now is refused.
+MAIL_WEBHOOK_MAX_AGE_SECONDS = 300
