@@ -190,3 +190,9 @@ MAIL_WEBHOOK_POSTMARK_USER = None
 MAIL_WEBHOOK_POSTMARK_PASSWORD = None
 # A signed Mailgun call whose timestamp is further than this from now is refused.
 MAIL_WEBHOOK_MAX_AGE_SECONDS = 300
+# Mails a second for the whole site, across workers and hosts (through the
+# database); None or 0: as fast as the relay takes them.
+MAIL_SEND_RATE = None
+# After the relay answers "slow down" (421, 4.7.x, "rate"), nobody sends for
+# this long, doubling with each such answer in a row (at most 10 minutes).
+MAIL_THROTTLE_SECONDS = 30

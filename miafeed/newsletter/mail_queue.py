@@ -42,7 +42,7 @@ from sqlalchemy import delete, select, update
 
 from ..database import database_now, for_update_skip_locked, write_transaction
 from ..extensions import db
-from . import bounces, mail_health
+from . import bounces, mail_health, mail_pace
 from .mail import mail_queued
 from .models import FAILED, QUEUED, SENDING, SENT, UNSUBSCRIBED, OutgoingMail, Subscriber
 
@@ -252,6 +252,8 @@ def record_outcome(app, mail: ClaimedMail, status: str, error: str | None = None
         held = hold_next is None or _renew_one(hold_next, now)
         if ends_refusal_run:
             mail_health.end_refusal_run()
+        if stored == SENT:
+            mail_pace.end_throttle_run()
     if stored == FAILED:
         log.warning("Mail %s to subscriber %s failed for good: %s", mail.id, mail.subscriber_id, error)
     return stored, held

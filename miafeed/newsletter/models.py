@@ -178,3 +178,19 @@ class WebhookCallSeen(db.Model):
 
     token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class MailSendPace(db.Model):
+    """The site's sending pace, shared by every deliverer (see mail_pace.py).
+
+    At most one row (id 1): the earliest time the next mail may start under
+    MAIL_SEND_RATE, and, after the relay answered "slow down", the time
+    until which nobody sends and how many such answers came in a row.
+    """
+
+    __tablename__ = "mail_send_pace"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    next_slot_at: Mapped[datetime] = mapped_column(DateTime)
+    throttled_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    throttles: Mapped[int] = mapped_column(Integer, default=0)

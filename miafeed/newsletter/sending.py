@@ -38,11 +38,11 @@ from dataclasses import dataclass
 from flask import current_app
 
 from ..database import database_now
-from . import mail_health
+from . import mail_health, mail_pace
 from .mail_queue import (ClaimHeartbeat, ClaimedMail, claim_batch, hold_claim, lease, purge_sent, record_outcome,
                          release_claim)
 from .models import FAILED, QUEUED, SENT
-from .transports import RECIPIENT, UNSURE, PermanentFailure, transport_for
+from .transports import RECIPIENT, UNSURE, PermanentFailure, Throttled, transport_for
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +56,14 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     relay_refused: str | None = None
+    throttled: bool = False  # the relay asked to slow down; the rest waits (mail_pace.py)
 
     def __iadd__(self, other: "DeliveryReport") -> "DeliveryReport":
         self.sent += other.sent
         self.retrying += other.retrying
         self.failed += other.failed
         self.relay_refused = other.relay_refused or self.relay_refused
+        self.throttled = self.throttled or other.throttled
         return self
 
 
@@ -147,6 +149,8 @@ def _send_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] | 
                             break
                     mail = pending[0]
                     checked = None
+                    if not mail_pace.take_send_slot(app, should_stop):
+                        break
                     try:
                         transport.send(mail)
                         outcome = (SENT, None, False)
@@ -163,6 +167,11 @@ def _send_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] | 
                             if exc.reply_key == known_refusal or in_a_row >= fault_after:
                                 raise _RelayFault(exc) from exc
                             continue
+                    except Throttled as exc:
+                        # The relay's pace, not this mail: it and the rest go back as they were.
+                        report.throttled = True
+                        mail_pace.note_throttled(app, str(exc))
+                        break
                     except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
                         # The connection is gone: this mail and the rest wait for a retry.
                         raise _ConnectionLost(repr(exc)) from exc
@@ -236,13 +245,17 @@ def deliver_due(app=None, limit: int | None = None, should_stop: Callable[[], bo
         if pause is not None and pause.retry_at > database_now():
             report.relay_refused = pause.reply
             break
+        slow_down = mail_pace.throttled_until()
+        if slow_down is not None and slow_down > database_now():
+            report.throttled = True
+            break
         size = batch_size if limit is None else min(batch_size, limit - report.sent - report.failed - report.retrying)
         rows = claim_batch(1 if pause is not None else size, app)
         if not rows:
             break
         batch = deliver_batch(app, rows, should_stop, known_refusal=pause.reply if pause else None)
         report += batch
-        if batch.relay_refused:
+        if batch.relay_refused or batch.throttled:
             break
         if pause is not None and (batch.sent or batch.failed or batch.retrying):
             mail_health.resume_delivery()

@@ -87,6 +87,27 @@ class PermanentFailure(Exception):
         return f"{self.code} {_ADDRESS.sub('<address>', self.text).strip()} (at {self.step})"
 
 
+# "Slow down": 421 (service busy, too many connections), a 4.7.x at 450/451/452
+# (policy: rate limited), or any 4xx reply that speaks of a rate or too many.
+_SLOW_DOWN_WORDS = re.compile(r"\brate\b|rate.?limit|too many|throttl|slow down", re.IGNORECASE)
+
+
+class Throttled(Exception):
+    """The server asked us to send more slowly; the mail is fine and waits."""
+
+    def __init__(self, code: int, text: str):
+        self.code, self.text = code, text
+        super().__init__(f"{code} {text}")
+
+
+def is_throttling(code: int, text: str) -> bool:
+    """True when a 4xx reply means "slow down" rather than "try this mail later"."""
+    if not 400 <= code < 500:
+        return False
+    status = ENHANCED_STATUS.match(text)
+    return code == 421 or (status is not None and status.group(1).startswith("4.7.")) or bool(_SLOW_DOWN_WORDS.search(text))
+
+
 def _reply_text(message) -> str:
     if isinstance(message, bytes):
         return message.decode("utf-8", "replace")
@@ -151,14 +172,15 @@ class SmtpTransport:
             if replies and all(500 <= code < 600 for code, _ in replies):
                 code, text = replies[0]
                 raise PermanentFailure(code, _reply_text(text), RCPT) from exc
+            if replies and is_throttling(replies[0][0], _reply_text(replies[0][1])):
+                raise Throttled(replies[0][0], _reply_text(replies[0][1])) from exc
             raise
-        except smtplib.SMTPSenderRefused as exc:
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            step = MAIL if isinstance(exc, smtplib.SMTPSenderRefused) else DATA
             if 500 <= exc.smtp_code < 600:
-                raise PermanentFailure(exc.smtp_code, _reply_text(exc.smtp_error), MAIL) from exc
-            raise
-        except smtplib.SMTPDataError as exc:
-            if 500 <= exc.smtp_code < 600:
-                raise PermanentFailure(exc.smtp_code, _reply_text(exc.smtp_error), DATA) from exc
+                raise PermanentFailure(exc.smtp_code, _reply_text(exc.smtp_error), step) from exc
+            if is_throttling(exc.smtp_code, _reply_text(exc.smtp_error)):
+                raise Throttled(exc.smtp_code, _reply_text(exc.smtp_error)) from exc
             raise
 
 

@@ -1,4 +1,4 @@
-"""mail hygiene: the site-wide refusal run, complaints, webhook replays
+"""mail hygiene: the site-wide refusal run, complaints, webhook replays, send pace
 
 Revision ID: 0014_i30_mail_hygiene
 Revises: 0013_reader_feedback
@@ -32,9 +32,17 @@ def upgrade():
     with op.batch_alter_table('mail_webhook_seen', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_mail_webhook_seen_seen_at'), ['seen_at'], unique=False)
     op.add_column('subscribers', sa.Column('complained_at', sa.DateTime(), nullable=True))
+    op.create_table('mail_send_pace',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('next_slot_at', sa.DateTime(), nullable=False),
+    sa.Column('throttled_until', sa.DateTime(), nullable=True),
+    sa.Column('throttles', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
 
 
 def downgrade():
+    op.drop_table('mail_send_pace')
     op.drop_column('subscribers', 'complained_at')
     with op.batch_alter_table('mail_webhook_seen', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mail_webhook_seen_seen_at'))
