@@ -32,9 +32,10 @@ def record_delivered(subscriber_id: int | None) -> None:
     that touches no row in the usual case (a count of zero)."""
     if subscriber_id is None:
         return
-    db.session.execute(
-        update(Subscriber).where(Subscriber.id == subscriber_id, Subscriber.bounce_count > 0).values(bounce_count=0)
-    )
+    # A Core statement, not the ORM's bulk UPDATE: this runs for every mail
+    # sent, and the ORM path cost about three times as much for the same SQL.
+    table = Subscriber.__table__
+    db.session.execute(table.update().where(table.c.id == subscriber_id, table.c.bounce_count > 0).values(bounce_count=0))
 
 
 def record_refused(subscriber_id: int | None) -> None:

@@ -6,7 +6,8 @@ DATA because its own disk is full) is misconfigured or broken; the readers'
 addresses are fine. Sending on would fail the whole list's mail and, if
 those refusals counted as bounces, stop every reader's digests. So after
 MAIL_RELAY_FAULT_AFTER different readers in a row drew the same refusal
-(counted for the whole site, in the database: note_refusal), delivery
+(counted for the whole site, in the database: note_refusal; a mail
+accepted meanwhile ends the run), delivery
 pauses (pause_delivery): nothing is sent, nothing fails,
 nothing counts as a bounce. Every MAIL_RELAY_RETRY_SECONDS (doubling, at
 most an hour) one mail is tried; when the relay takes it, or answers
@@ -26,7 +27,7 @@ from sqlalchemy import delete, func, select, update
 
 from ..database import database_now, insert_ignoring_conflicts, write_transaction
 from ..extensions import db
-from .models import FAILED, QUEUED, SENDING, MailRefusalRun, MailRelayPause, OutgoingMail
+from .models import FAILED, QUEUED, SENDING, SENT, MailRefusalRun, MailRelayPause, OutgoingMail
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,10 @@ def note_refusal(reply: str, address: str) -> int:
     row have drawn `reply`, from any worker or host.
 
     A different reply starts the run afresh; the same reader refused again
-    (a retry) is not counted twice.
+    (a retry) is not counted twice; and a mail the relay accepted since the
+    run's last refusal (by any worker) ends it. That last test reads the
+    queue's sent_at here, on the rare refusal, instead of writing on every
+    mail sent.
     """
     reader = hashlib.sha256(address.lower().encode("utf-8")).hexdigest()
     with write_transaction():
@@ -92,7 +96,7 @@ def note_refusal(reply: str, address: str) -> int:
         )
         run = db.session.scalar(select(MailRefusalRun).where(MailRefusalRun.id == _ROW).with_for_update())
         db.session.refresh(run)
-        if run.reply != reply:
+        if run.reply != reply or accepted_since(run.updated_at):
             run.reply, run.readers, run.last_reader = reply, 0, ""
         if run.last_reader != reader:
             run.readers, run.last_reader = run.readers + 1, reader
@@ -100,11 +104,11 @@ def note_refusal(reply: str, address: str) -> int:
         return run.readers
 
 
-def end_refusal_run() -> None:
-    """The relay answered something else: the run of refusals is over.
-    Runs inside the caller's write transaction (mail_queue.record_outcome);
-    a DELETE that finds no row in the usual case."""
-    db.session.execute(delete(MailRefusalRun).where(MailRefusalRun.id == _ROW))
+def accepted_since(moment: datetime) -> bool:
+    """Has the relay accepted any mail since `moment` (by the database's clock)?"""
+    return db.session.scalar(
+        select(OutgoingMail.id).where(OutgoingMail.status == SENT, OutgoingMail.sent_at >= moment).limit(1)
+    ) is not None
 
 
 def resume_delivery() -> bool:

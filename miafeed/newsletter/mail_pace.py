@@ -12,7 +12,8 @@ them across workers and hosts, by the database's clock:
 - note_throttled: the relay said "slow down". Nobody sends until
   MAIL_THROTTLE_SECONDS from now (doubling for each such answer in a row,
   at most LONGEST_THROTTLE); the mail goes back to the queue untouched.
-  It is the relay's state, never the reader's: no attempt, no bounce.
+  It is the relay's state, never the reader's: no attempt, no bounce. A
+  mail accepted after the hold ends the run of such answers.
 """
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ import logging
 import time
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..database import database_now, insert_ignoring_conflicts, write_transaction
 from ..extensions import db
+from . import mail_health
 from .models import MailSendPace
 
 log = logging.getLogger(__name__)
@@ -72,16 +74,13 @@ def note_throttled(app, reply: str):
     with write_transaction():
         now = database_now()
         pace = _pace_row(now)
+        # A mail accepted since the last "slow down" ended was the relay
+        # coping again: this answer starts the back-off afresh.
+        if pace.throttled_until is not None and mail_health.accepted_since(pace.throttled_until):
+            pace.throttles = 0
         pace.throttles += 1
         wait = min(first * (2 ** min(pace.throttles - 1, 20)), max(LONGEST_THROTTLE, first))
         pace.throttled_until = max(pace.throttled_until or now, now + wait)
         until = pace.throttled_until
     log.warning("The mail server asked to slow down (%s); sending resumes at %s UTC.", reply, f"{until:%H:%M:%S}")
     return until
-
-
-def end_throttle_run() -> None:
-    """A mail got through: the next "slow down" starts the back-off afresh.
-    Runs inside the caller's write transaction; touches no row in the usual case."""
-    db.session.execute(update(MailSendPace).where(MailSendPace.id == _ROW, MailSendPace.throttles > 0)
-                       .values(throttles=0))

@@ -42,7 +42,7 @@ from sqlalchemy import delete, select, update
 
 from ..database import database_now, for_update_skip_locked, write_transaction
 from ..extensions import db
-from . import bounces, mail_health, mail_pace
+from . import bounces
 from .mail import mail_queued
 from .models import FAILED, QUEUED, SENDING, SENT, UNSUBSCRIBED, OutgoingMail, Subscriber
 
@@ -183,8 +183,9 @@ class ClaimHeartbeat:
         return self
 
     def __exit__(self, *exc_info) -> bool:
+        # Not joined: the thread ends at its next tick, and a renewal it may
+        # still make finds no mail of this claim left in "sending".
         self._stopping = True
-        self._thread.join()
         return False
 
     def _run(self) -> None:
@@ -223,7 +224,7 @@ def _retry_delay(attempts: int) -> timedelta:
 
 
 def record_outcome(app, mail: ClaimedMail, status: str, error: str | None = None, bounce: bool = False,
-                   hold_next: ClaimedMail | None = None, ends_refusal_run: bool = False) -> tuple[str, bool]:
+                   hold_next: ClaimedMail | None = None) -> tuple[str, bool]:
     """Write what happened to one mail, the moment it is known; returns the
     status stored (SENT, QUEUED for a retry, or FAILED) and whether
     `hold_next`, the mail about to be sent after it, is still held.
@@ -236,10 +237,9 @@ def record_outcome(app, mail: ClaimedMail, status: str, error: str | None = None
     reader's address (see transports.PermanentFailure.about_recipient) and
     counts towards MAIL_BOUNCE_LIMIT. The next mail's claim is checked and
     renewed in the same transaction (see hold_claim), so fencing every send
-    costs no extra write. `ends_refusal_run` says the relay answered this
-    mail with something other than the refusal it gave last, which ends the
-    site's run of refusals (mail_health.end_refusal_run), in the same
-    transaction.
+    costs no extra write. (A mail accepted also ends the site's runs of
+    refusals and of "slow down" answers: those are told by its sent_at,
+    see mail_health.note_refusal, so recording it writes nothing more.)
     """
     now = database_now()
     retry_for = timedelta(hours=float(app.config["MAIL_RETRY_FOR_HOURS"]))
@@ -250,10 +250,6 @@ def record_outcome(app, mail: ClaimedMail, status: str, error: str | None = None
     with write_transaction():
         stored = _write_outcome(mail, status, error, bounce, now)
         held = hold_next is None or _renew_one(hold_next, now)
-        if ends_refusal_run:
-            mail_health.end_refusal_run()
-        if stored == SENT:
-            mail_pace.end_throttle_run()
     if stored == FAILED:
         log.warning("Mail %s to subscriber %s failed for good: %s", mail.id, mail.subscriber_id, error)
     return stored, held

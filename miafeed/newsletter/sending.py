@@ -106,9 +106,9 @@ def _send_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] | 
     checked: int | None = None
 
     def record(mail: ClaimedMail, status: str, error: str | None = None, bounce: bool = False,
-               hold_next: ClaimedMail | None = None, ends_refusal_run: bool = False) -> None:
+               hold_next: ClaimedMail | None = None) -> None:
         nonlocal checked
-        stored, next_held = record_outcome(app, mail, status, error, bounce, hold_next, ends_refusal_run)
+        stored, next_held = record_outcome(app, mail, status, error, bounce, hold_next)
         if stored == SENT:
             report.sent += 1
         elif stored == FAILED:
@@ -180,7 +180,7 @@ def _send_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] | 
                     pending.pop(0)
                     settle_refusals(answered=True)
                     # Recording this mail checks and renews the next one's claim.
-                    record(mail, *outcome, hold_next=pending[0] if pending else None, ends_refusal_run=True)
+                    record(mail, *outcome, hold_next=pending[0] if pending else None)
         except _RelayFault as fault:
             # Not these readers' fault: back in the queue as they were (no
             # attempt counted, due at once), held by the pause instead.
