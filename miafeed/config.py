@@ -181,6 +181,14 @@ MAIL_BOUNCE_ADDRESS = None
 # `flask mail bounces` reads this Maildir (where the MTA delivers the
 # bounce address's mail); None: no local bounce mailbox.
 MAIL_BOUNCE_MAILDIR = None
+# ... or this IMAP folder (both, if both are set). TLS: "ssl" (IMAPS),
+# "starttls" or "none" (only for a server on this host).
+MAIL_BOUNCE_IMAP_HOST = None
+MAIL_BOUNCE_IMAP_PORT = 993
+MAIL_BOUNCE_IMAP_USER = None
+MAIL_BOUNCE_IMAP_PASSWORD = None
+MAIL_BOUNCE_IMAP_FOLDER = "INBOX"
+MAIL_BOUNCE_IMAP_TLS = "ssl"
 # Provider webhooks (newsletter/webhooks.py); an endpoint whose setting is
 # empty answers 404. Mailgun: the domain's HTTP webhook signing key.
 MAIL_WEBHOOK_MAILGUN_KEY = None

@@ -33,19 +33,24 @@ def deliver_command(limit: int | None) -> None:
 
 @mail_cli.command("bounces")
 def bounces_command() -> None:
-    """Apply the bounce mailbox's DSNs and complaints (MAIL_BOUNCE_MAILDIR or
+    """Apply the bounce mailbox's DSNs and complaints (MAIL_BOUNCE_MAILDIR and/or
     MAIL_BOUNCE_IMAP_HOST), then mark them read. For a systemd timer or cron."""
+    from .bounce_imap import ImapTrouble, read_imap
     from .bounce_mailbox import BounceRun, read_maildir
 
     config = current_app.config
-    if not config.get("MAIL_BOUNCE_MAILDIR"):
-        click.secho("No bounce mailbox set: set MAIL_BOUNCE_MAILDIR (see docs/operations.md, "
-                    "Bounces and complaints).", fg="red", err=True)
+    if not (config.get("MAIL_BOUNCE_MAILDIR") or config.get("MAIL_BOUNCE_IMAP_HOST")):
+        click.secho("No bounce mailbox set: set MAIL_BOUNCE_MAILDIR or MAIL_BOUNCE_IMAP_HOST (see "
+                    "docs/operations.md, Bounces and complaints).", fg="red", err=True)
         raise SystemExit(1)
     run = BounceRun()
     try:
-        read_maildir(Path(config["MAIL_BOUNCE_MAILDIR"]), run)
-    except OSError as exc:
+        if config.get("MAIL_BOUNCE_MAILDIR"):
+            read_maildir(Path(config["MAIL_BOUNCE_MAILDIR"]), run)
+        if config.get("MAIL_BOUNCE_IMAP_HOST"):
+            read_imap(run)
+    except (OSError, ImapTrouble) as exc:
+        click.echo(run.summary())
         click.secho(f"Could not read the bounce mailbox: {exc}", fg="red", err=True)
         raise SystemExit(1)
     click.echo(run.summary())
