@@ -14,7 +14,7 @@ import pytest
 
 from miafeed.newsletter.sending import deliver_due
 from miafeed.newsletter.transports import is_throttling
-from newsletter_support import Inbox, make_app, queued_mail, sign_up, subscriber
+from newsletter_support import Inbox, queued_mail, sign_up, subscriber
 from test_mail_relay import RefusingRelay, _poll, relay_app, smtp_server  # noqa: F401
 
 READERS = [f"reader{number:02d}@example.org" for number in range(16)]
