@@ -344,6 +344,39 @@ def test_refusals_met_by_several_workers_add_up_to_one_pause_for_the_site(tmp_pa
                 db.engine.dispose()
 
 
+class RefusingSome(RefusingRelay):
+    def __init__(self, refusal: str, refused: set[str]):
+        super().__init__(refusal)
+        self.refused = refused
+
+    def _refuses(self, address: str) -> bool:
+        return address in self.refused
+
+
+def test_a_mail_another_worker_got_through_ends_the_sites_run_of_refusals(tmp_path, smtp_server):
+    # Refused, refused, accepted (by the other worker), refused: never three in a row.
+    relay = RefusingSome("554 5.7.1 Message refused by the relay's content policy",
+                         {READERS[0], READERS[1], READERS[3]})
+    port = smtp_server(relay)
+    workers = [make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_BOUNCE_LIMIT=1,
+                        MAIL_RELAY_RETRY_SECONDS=60) for _ in range(2)]
+    try:
+        _sign_up_all(workers[0], READERS[:5])
+        reports = []
+        for turn in range(5):
+            worker = workers[turn % 2]
+            with worker.app_context():
+                reports.append(deliver_due(worker, limit=1))
+        assert not any(report.relay_refused for report in reports)
+        assert sorted(message["To"] for message in relay.messages) == [READERS[2], READERS[4]]
+        assert all(subscriber(workers[0], address).bounce_count == 0 for address in READERS[:5])
+    finally:
+        for worker in workers:
+            with worker.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
 class DeadAddresses(RefusingRelay):
     def __init__(self, dead: set[str]):
         super().__init__("550 5.1.1 {address}: Recipient address rejected: User unknown")
