@@ -58,7 +58,10 @@ def test_two_deliverers_together_keep_to_the_sites_send_rate(relay_app, smtp_ser
     for thread in threads:
         thread.join(90)
     assert sorted(message["To"] for message in relay.messages) == READERS
-    assert _most_in_one_second(relay.accepted_at) <= 4 + 1
+    # The +1: a mail whose send took a little longer than the next one's
+    # can land in the same second as the four after it.
+    busiest = _most_in_one_second(relay.accepted_at)
+    assert busiest <= 4 + 1, f"{busiest} mails accepted within one second"
 
 
 class SlowDownFirst(RefusingRelay):
