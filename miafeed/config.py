@@ -191,3 +191,34 @@ SEARCH_MISS_WAIT_DAYS = 7
 # New rows (kept queries and hashes together) one day may add; past it, new
 # queries are not recorded until the next day. About 60 kB a day at most.
 SEARCH_MISS_DAILY_ROWS = 1000
+
+# Issue 30: bounces and complaints that come back later, and the send rate.
+# The envelope sender for VERP (bounces+<reader>-<tag>@domain, see
+# newsletter/verp.py); None sends with MAIL_DEFAULT_SENDER's address.
+MAIL_BOUNCE_ADDRESS = None
+# `flask mail bounces` reads this Maildir (where the MTA delivers the
+# bounce address's mail); None: no local bounce mailbox.
+MAIL_BOUNCE_MAILDIR = None
+# ... or this IMAP folder (both, if both are set). TLS: "ssl" (IMAPS),
+# "starttls" or "none" (only for a server on this host).
+MAIL_BOUNCE_IMAP_HOST = None
+MAIL_BOUNCE_IMAP_PORT = 993
+MAIL_BOUNCE_IMAP_USER = None
+MAIL_BOUNCE_IMAP_PASSWORD = None
+MAIL_BOUNCE_IMAP_FOLDER = "INBOX"
+MAIL_BOUNCE_IMAP_TLS = "ssl"
+# Provider webhooks (newsletter/webhooks.py); an endpoint whose setting is
+# empty answers 404. Mailgun: the domain's HTTP webhook signing key.
+MAIL_WEBHOOK_MAILGUN_KEY = None
+# Postmark: the user and password written into the webhook URL
+# (https://user:password@host/newsletter/webhooks/postmark).
+MAIL_WEBHOOK_POSTMARK_USER = None
+MAIL_WEBHOOK_POSTMARK_PASSWORD = None
+# A signed Mailgun call whose timestamp is further than this from now is refused.
+MAIL_WEBHOOK_MAX_AGE_SECONDS = 300
+# Mails a second for the whole site, across workers and hosts (through the
+# database); None or 0: as fast as the relay takes them.
+MAIL_SEND_RATE = None
+# After the relay answers "slow down" (421, 4.7.x, "rate"), nobody sends for
+# this long, doubling with each such answer in a row (at most 10 minutes).
+MAIL_THROTTLE_SECONDS = 30

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
+from .clock import utcnow
 from .extensions import db
 from .private_files import create_private
 
@@ -186,17 +187,20 @@ def forget_deleted_rows() -> bool:
     return busy == 0
 
 
-def for_update_skip_locked(statement):
-    """Lock the selected rows, skipping rows another transaction has locked.
+def database_now():
+    """The database server's "now", as a naive UTC datetime: the one clock
+    every process and host agrees on, for claim leases and due times.
 
-    How several processes claim work from one queue table on PostgreSQL:
-    each claimer gets different rows and none waits for another. SQLite has
-    one writer at a time (write_transaction takes the lock up front), so
-    there the statement is returned unchanged.
+    A host whose clock runs an hour ahead would otherwise take back mail a
+    live worker still holds, and one an hour behind would find nothing due.
+    PostgreSQL answers from its server's clock (clock_timestamp(), not the
+    transaction's start). SQLite runs inside this process, on the one host
+    that holds the database file, so its clock is this host's clock and the
+    application's own reading is that same clock, without a query.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        return statement.with_for_update(skip_locked=True)
-    return statement
+        return db.session.scalar(text("SELECT timezone('UTC', clock_timestamp())"))
+    return utcnow()
 
 
 def insert_ignoring_conflicts(table, values: dict, conflict_columns: list[str]):

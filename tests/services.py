@@ -1,4 +1,4 @@
-"""Throwaway PostgreSQL and Redis servers from Debian's packages, for tests and CI.
+"""Throwaway PostgreSQL, Redis and Dovecot (IMAP) servers from Debian's packages, for tests and CI.
 
 Each server keeps everything (data, socket, log) in one temporary folder,
 listens on a unix socket only (no port to collide with anything else on
@@ -17,9 +17,11 @@ server instead and starts nothing.
 """
 from __future__ import annotations
 
+import grp
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -129,6 +131,112 @@ def start_redis() -> Redis:
             raise RuntimeError("redis-server did not start")
         time.sleep(0.05)
     return server
+
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+IMAP_USER, IMAP_PASSWORD = "bounces", "imap-test-password"
+
+_DOVECOT_CONF = """\
+base_dir = {folder}/run
+state_dir = {folder}/state
+log_path = {folder}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {user}
+default_internal_group = {group}
+default_login_user = {user}
+mail_location = maildir:{folder}/home/%u/Maildir
+first_valid_uid = {uid}
+last_valid_uid = {uid}
+first_valid_gid = {gid}
+last_valid_gid = {gid}
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={folder}/home/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service stats {{
+  chroot =
+}}
+"""
+
+
+@dataclass
+class Dovecot:
+    """A running throwaway Dovecot IMAP server on 127.0.0.1:`port`, one
+    mailbox user (IMAP_USER / IMAP_PASSWORD), plain IMAP (no TLS)."""
+
+    folder: Path
+    port: int
+    user: str | None
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_dovecot(port: int) -> Dovecot:
+    """Dovecot in the foreground with its own config in a new temporary folder,
+    as a non-root user (Debian's `dovecot` user when we are root)."""
+    if not Path(DOVECOT).exists():
+        raise ServiceMissing("dovecot is missing: apt-get install dovecot-imapd")
+    user = "dovecot" if os.geteuid() == 0 else None
+    entry = pwd.getpwnam(user) if user else pwd.getpwuid(os.geteuid())
+    folder = Path(tempfile.mkdtemp(prefix="miafeed-imap-"))
+    for name in ("run", "state", "home"):
+        (folder / name).mkdir()
+    config = folder / "dovecot.conf"
+    config.write_text(_DOVECOT_CONF.format(
+        folder=folder, user=entry.pw_name, group=grp.getgrgid(entry.pw_gid).gr_name, uid=entry.pw_uid,
+        gid=entry.pw_gid, password=IMAP_PASSWORD, port=port))
+    if user:
+        for path in [folder, *folder.rglob("*")]:
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+    # The group too: Dovecot hands its folders to its internal user's group.
+    as_user = {"user": user, "group": entry.pw_gid, "extra_groups": []} if user else {}
+    # Its own complaints go to dovecot.log (log_path); what comes before that is set up is in start.log.
+    with open(folder / "start.log", "wb") as start_log:
+        process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], cwd="/", **as_user,
+                                   stdout=subprocess.DEVNULL, stderr=start_log)
+    server = Dovecot(folder=folder, port=port, user=user, process=process)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            logs = "".join(path.read_text(errors="replace") for path in (folder / "start.log", folder / "dovecot.log")
+                           if path.exists())
+            server.stop()
+            raise RuntimeError(f"dovecot did not start: {logs}")
+        time.sleep(0.05)
 
 
 def main(argv: list[str]) -> int:

@@ -16,8 +16,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from miafeed.extensions import db
+from miafeed.newsletter.models import OutgoingMail
 from miafeed.newsletter.sending import deliver_due
-from miafeed.newsletter.transports import DATA, MAIL, RCPT, PermanentFailure
+from miafeed.newsletter.transports import DATA, MAIL, RCPT, RECIPIENT, RELAY, UNSURE, PermanentFailure
 from newsletter_support import Inbox, free_port, make_app, queued_mail, sign_up, subscriber
 
 READERS = [f"reader{number}@example.org" for number in range(8)]
@@ -79,7 +80,7 @@ def relay_app(tmp_path):
 
 class SlowFinalReply(Inbox):
     """Takes the first mail's text, then holds back its final 250 (the reply
-    to DATA) until the test lets go: a relay slower than the claim's lease."""
+    to DATA) until the test lets go."""
 
     def __init__(self):
         super().__init__()
@@ -95,10 +96,13 @@ class SlowFinalReply(Inbox):
         return answer
 
 
-def test_a_send_that_outlives_its_claim_doubles_one_mail_at_most_never_the_batch(relay_app, smtp_server):
+def test_a_claim_taken_back_mid_send_stops_its_batch_after_the_mail_in_flight(relay_app, smtp_server):
+    # The heartbeat keeps a live worker's claim; should it be taken back
+    # anyway (the database out of reach for a whole lease), the fencing stops
+    # the old holder's batch: one mail doubled at most, never the batch.
     relay = SlowFinalReply()
     port = smtp_server(relay)
-    app = relay_app(port, MAIL_CLAIM_LEASE_SECONDS=1, MAIL_TIMEOUT_SECONDS=60)
+    app = relay_app(port, MAIL_TIMEOUT_SECONDS=60)
     _sign_up_all(app)
 
     first_report = []
@@ -111,13 +115,12 @@ def test_a_send_that_outlives_its_claim_doubles_one_mail_at_most_never_the_batch
     first.start()
     try:
         assert relay.first_mail_in.wait(30)
-
-        # A second deliverer finds the claim expired, takes the batch back and sends it.
-        def second_delivers_something():
-            with app.app_context():
-                return deliver_due(app).sent
-
-        assert _poll(second_delivers_something) == len(READERS)
+        with app.app_context():
+            # What claim_batch does to a claim whose lease ran out.
+            db.session.execute(db.update(OutgoingMail).where(OutgoingMail.status == "sending")
+                               .values(status="queued", claimed_by=None))
+            db.session.commit()
+            assert deliver_due(app).sent == len(READERS)
     finally:
         relay.let_go.set()
         first.join(60)
@@ -128,6 +131,48 @@ def test_a_send_that_outlives_its_claim_doubles_one_mail_at_most_never_the_batch
     received = Counter(message["To"] for message in relay.messages)
     assert set(received) == set(READERS)
     assert sorted(received.values()) == [1] * (len(READERS) - 1) + [2]
+    assert {row.status for row in queued_mail(app)} == {"sent"}
+
+
+class SlowOnEveryMail(Inbox):
+    """A relay slower than the claim's lease on every mail: it waits
+    `seconds` before each final 250."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(self.seconds)
+        return answer
+
+
+def test_a_relay_slower_than_the_lease_on_every_mail_doubles_nothing(relay_app, smtp_server):
+    relay = SlowOnEveryMail(seconds=3)
+    app = relay_app(smtp_server(relay), MAIL_CLAIM_LEASE_SECONDS=2, MAIL_BATCH_SIZE=3, MAIL_TIMEOUT_SECONDS=60)
+    readers = READERS[:9]
+    _sign_up_all(app, readers)
+
+    def queue_is_empty() -> bool:
+        return all(row.status in ("sent", "failed") for row in queued_mail(app))
+
+    def deliverer():
+        # Polls like the workers' threads do, until nothing is left to send.
+        with app.app_context():
+            deadline = time.monotonic() + 120
+            while not queue_is_empty() and time.monotonic() < deadline:
+                deliver_due(app)
+                time.sleep(0.1)
+
+    deliverers = [threading.Thread(target=deliverer) for _ in range(3)]
+    for thread in deliverers:
+        thread.start()
+    for thread in deliverers:
+        thread.join(150)
+    received = Counter(message["To"] for message in relay.messages)
+    assert set(received) == set(readers), "missing mail"
+    assert [address for address, count in received.items() if count > 1] == [], "doubled mail"
     assert {row.status for row in queued_mail(app)} == {"sent"}
 
 
@@ -244,6 +289,94 @@ def test_a_relay_refusing_mail_sent_one_at_a_time_is_caught_too(relay_app, smtp_
     assert app.test_client().get("/healthz").get_json()["checks"]["mail_queue"]["relay"]["paused"] is True
 
 
+def test_a_bare_550_relay_not_permitted_to_every_reader_pauses_and_bounces_nobody(relay_app, smtp_server):
+    # Exim's refusal for a host it will not relay for: no enhanced code, at RCPT.
+    relay = RefusingRelay("550 relay not permitted")
+    app = relay_app(smtp_server(relay))
+    _sign_up_all(app)
+    with app.app_context():
+        first, second = deliver_due(app), deliver_due(app)
+    assert first.relay_refused and second.relay_refused
+    assert first.failed == second.failed == 0 and first.sent == second.sent == 0
+    assert _nobody_bounced(app)
+    assert {row.status for row in queued_mail(app)} == {"queued"}
+    relay_health = app.test_client().get("/healthz").get_json()["checks"]["mail_queue"]["relay"]
+    assert relay_health["paused"] is True and "550 relay not permitted" in relay_health["reply"]
+
+
+def test_a_bare_550_for_one_reader_while_the_others_get_their_mail_is_that_readers_bounce(relay_app, smtp_server):
+    gone = READERS[3]
+    relay = RefusingRelay("550 Mailbox unavailable", refuse_only=gone)
+    app = relay_app(smtp_server(relay))
+    _sign_up_all(app)
+    with app.app_context():
+        report = deliver_due(app)
+    assert report.sent == len(READERS) - 1 and report.failed == 1 and not report.relay_refused
+    assert subscriber(app, gone).last_bounce_at is not None
+    assert all(subscriber(app, address).last_bounce_at is None for address in READERS if address != gone)
+
+
+def test_refusals_met_by_several_workers_add_up_to_one_pause_for_the_site(tmp_path, smtp_server):
+    # Two workers (two apps, one database), each sending one mail at a time,
+    # as their delivery threads do with sign-up confirmations.
+    relay = RefusingRelay("554 5.7.1 {address}: Relay access denied")
+    port = smtp_server(relay)
+    workers = [make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_BOUNCE_LIMIT=1,
+                        MAIL_RELAY_RETRY_SECONDS=60) for _ in range(2)]
+    try:
+        _sign_up_all(workers[0])
+        reports = []
+        for turn in range(3):
+            worker = workers[turn % 2]
+            with worker.app_context():
+                reports.append(deliver_due(worker, limit=1))
+        # The third refusal in a row, whichever worker met it, pauses delivery for both.
+        assert [bool(report.relay_refused) for report in reports] == [False, False, True]
+        statuses = [row.status for row in queued_mail(workers[0])]
+        assert statuses.count("failed") == 2 and statuses.count("queued") == len(READERS) - 2
+        with workers[0].app_context():
+            assert deliver_due(workers[0]).sent == 0
+        assert _nobody_bounced(workers[0])
+    finally:
+        for worker in workers:
+            with worker.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+class RefusingSome(RefusingRelay):
+    def __init__(self, refusal: str, refused: set[str]):
+        super().__init__(refusal)
+        self.refused = refused
+
+    def _refuses(self, address: str) -> bool:
+        return address in self.refused
+
+
+def test_a_mail_another_worker_got_through_ends_the_sites_run_of_refusals(tmp_path, smtp_server):
+    # Refused, refused, accepted (by the other worker), refused: never three in a row.
+    relay = RefusingSome("554 5.7.1 Message refused by the relay's content policy",
+                         {READERS[0], READERS[1], READERS[3]})
+    port = smtp_server(relay)
+    workers = [make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_BOUNCE_LIMIT=1,
+                        MAIL_RELAY_RETRY_SECONDS=60) for _ in range(2)]
+    try:
+        _sign_up_all(workers[0], READERS[:5])
+        reports = []
+        for turn in range(5):
+            worker = workers[turn % 2]
+            with worker.app_context():
+                reports.append(deliver_due(worker, limit=1))
+        assert not any(report.relay_refused for report in reports)
+        assert sorted(message["To"] for message in relay.messages) == [READERS[2], READERS[4]]
+        assert all(subscriber(workers[0], address).bounce_count == 0 for address in READERS[:5])
+    finally:
+        for worker in workers:
+            with worker.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
 class DeadAddresses(RefusingRelay):
     def __init__(self, dead: set[str]):
         super().__init__("550 5.1.1 {address}: Recipient address rejected: User unknown")
@@ -275,22 +408,28 @@ def test_a_single_refusal_about_the_relay_fails_that_mail_without_a_bounce(relay
     assert _nobody_bounced(app)
 
 
-@pytest.mark.parametrize("code, text, step, bounce", [
-    (550, "5.1.1 <a@example.org>: Recipient address rejected: User unknown", RCPT, True),
-    (550, "Mailbox unavailable", RCPT, True),
-    (551, "User not local", RCPT, True),
-    (553, "Mailbox name not allowed", RCPT, True),
-    (552, "5.2.2 Mailbox full", DATA, True),
-    (550, "5.2.1 Mailbox disabled", RCPT, True),
-    (554, "5.7.1 <a@example.org>: Relay access denied", RCPT, False),
-    (550, "5.7.1 Sending blocked by policy", RCPT, False),
-    (554, "Transaction failed", RCPT, False),
-    (500, "Internal error", DATA, False),
-    (550, "Mailbox unavailable", DATA, False),
-    (530, "5.7.0 Authentication required", MAIL, False),
+@pytest.mark.parametrize("code, text, step, verdict", [
+    (550, "5.1.1 <a@example.org>: Recipient address rejected: User unknown", RCPT, RECIPIENT),
+    (550, "<a@example.org>: User unknown in local recipient table", RCPT, RECIPIENT),
+    (550, "No such user here", RCPT, RECIPIENT),
+    (552, "5.2.2 Mailbox full", DATA, RECIPIENT),
+    (550, "5.2.1 Mailbox disabled", RCPT, RECIPIENT),
+    # A bare 550/551/553 names no reason: the next answer decides (see sending.py).
+    (550, "Mailbox unavailable", RCPT, UNSURE),
+    (550, "relay not permitted", RCPT, UNSURE),
+    (551, "User not local", RCPT, UNSURE),
+    (553, "Mailbox name not allowed", RCPT, UNSURE),
+    (554, "5.7.1 <a@example.org>: Relay access denied", RCPT, RELAY),
+    (550, "5.7.1 Sending blocked by policy", RCPT, RELAY),
+    (554, "Transaction failed", RCPT, RELAY),
+    (500, "Internal error", DATA, RELAY),
+    (550, "Mailbox unavailable", DATA, RELAY),
+    (530, "5.7.0 Authentication required", MAIL, RELAY),
 ])
-def test_only_replies_about_the_address_count_as_a_bounce(code, text, step, bounce):
-    assert PermanentFailure(code, text, step).about_recipient is bounce
+def test_only_replies_about_the_address_count_as_a_bounce(code, text, step, verdict):
+    failure = PermanentFailure(code, text, step)
+    assert failure.verdict == verdict
+    assert failure.about_recipient is (verdict == RECIPIENT)
 
 
 def test_the_same_refusal_for_two_readers_is_one_reply():

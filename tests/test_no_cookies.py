@@ -78,6 +78,9 @@ def requests_for_every_route(links):
                              ("POST", "/articles/sleep-and-stress/problem", {"text": "x" * 2000}, dict(SAME_ORIGIN, **htmx)),
                              ("POST", "/articles/sleep-and-stress/problem", {"text": "spam"},
                               {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"})],
+        # A provider's server calls these (no cookie to send or get); refused here, as unconfigured.
+        "newsletter_webhooks.mailgun": [("POST", "/newsletter/webhooks/mailgun", {"signature": "forged"}, {})],
+        "newsletter_webhooks.postmark": [("POST", "/newsletter/webhooks/postmark", {}, {})],
         "static": [],  # served by WhiteNoise or Flask's static route, no app code
     }
 

@@ -1,6 +1,6 @@
 """The newsletter: sign-up, double opt-in, mail queue, digests, privacy.
 
-init_app(app) registers the blueprint, the /privacy page, the CLI groups
+init_app(app) registers the blueprint, the providers' webhooks, the /privacy page, the CLI groups
 `mail`, `digest` and `subscribers`, and the rate limiter. The background
 delivery thread is started by gunicorn (see gunicorn.conf.py), not here, so
 tests and CLI commands never get a thread they did not ask for.
@@ -19,10 +19,12 @@ def init_app(app) -> None:
     from . import cli, mail_health, signing
     from .forms import SubscribeForm
     from .views import bp, privacy, sample_digest
+    from .webhooks import bp as webhooks_bp
 
     signing.check_settings(app.config)
     limiter.init_app(app)
     app.register_blueprint(bp)
+    app.register_blueprint(webhooks_bp)
     app.add_url_rule("/privacy", "privacy", privacy)
     # Outside /newsletter/ on purpose: the same page for everyone, cacheable
     # like the article pages (the /newsletter/ links are personal, no-store).

@@ -10,13 +10,15 @@ and gets no more digests, which protects the sender's reputation with the
 big mail providers. Any mail to them that the server accepts resets the
 count, so a mailbox that was full for a week is not dropped.
 
-Only mail_queue.record_outcome calls this, once for each mail outcome it records, in the
-same transaction that records it.
+Only mail_queue.record_outcome calls record_delivered and record_refused,
+once for each mail outcome it records, in the same transaction that records
+it. A bounce that comes back later (a DSN in the bounce mailbox, a
+provider's webhook) goes through record_later_bounce.
 """
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from ..database import write_transaction
 from ..extensions import db
@@ -30,9 +32,10 @@ def record_delivered(subscriber_id: int | None) -> None:
     that touches no row in the usual case (a count of zero)."""
     if subscriber_id is None:
         return
-    db.session.execute(
-        update(Subscriber).where(Subscriber.id == subscriber_id, Subscriber.bounce_count > 0).values(bounce_count=0)
-    )
+    # A Core statement, not the ORM's bulk UPDATE: this runs for every mail
+    # sent, and the ORM path cost about three times as much for the same SQL.
+    table = Subscriber.__table__
+    db.session.execute(table.update().where(table.c.id == subscriber_id, table.c.bounce_count > 0).values(bounce_count=0))
 
 
 def record_refused(subscriber_id: int | None) -> None:
@@ -58,6 +61,39 @@ def record_refused(subscriber_id: int | None) -> None:
         db.session.execute(
             delete(OutgoingMail).where(OutgoingMail.subscriber_id == subscriber_id, OutgoingMail.status == QUEUED)
         )
+
+
+# A later bounce with one of these RFC 3463 codes says the address is gone
+# (no such user, bad domain, mailbox disabled): no point trying twice more.
+_ADDRESS_GONE = ("5.1.", "5.2.1")
+
+
+def record_later_bounce(subscriber_id: int, status: str | None) -> bool:
+    """A hard bounce reported after the relay took the mail (a DSN, a
+    provider's webhook). `status` 5.1.x or 5.2.1 (the address is gone)
+    stops an active reader's digests at once; any other permanent failure
+    counts like a refusal at send time (record_refused). Returns True when
+    the reader's digests stopped now. Runs inside the caller's write transaction.
+    """
+    if status is None or not status.startswith(_ADDRESS_GONE):
+        before = db.session.scalar(select(Subscriber.status).where(Subscriber.id == subscriber_id))
+        record_refused(subscriber_id)
+        return before == ACTIVE and db.session.scalar(
+            select(Subscriber.status).where(Subscriber.id == subscriber_id)) == BOUNCED
+    now = utcnow()
+    db.session.execute(
+        update(Subscriber).where(Subscriber.id == subscriber_id)
+        .values(bounce_count=Subscriber.bounce_count + 1, last_bounce_at=now)
+    )
+    stopped = db.session.execute(
+        update(Subscriber).where(Subscriber.id == subscriber_id, Subscriber.status == ACTIVE)
+        .values(status=BOUNCED, bounced_at=now)
+    ).rowcount
+    if stopped:
+        db.session.execute(
+            delete(OutgoingMail).where(OutgoingMail.subscriber_id == subscriber_id, OutgoingMail.status == QUEUED)
+        )
+    return bool(stopped)
 
 
 def clear(subscriber: Subscriber) -> None:

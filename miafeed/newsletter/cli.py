@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -28,6 +29,31 @@ def deliver_command(limit: int | None) -> None:
     if report.relay_refused:
         click.secho(f"Delivery is paused: the mail server refuses every mail ({report.relay_refused}). "
                     "Check MAIL_SERVER and its login; delivery resumes by itself once it takes mail.", fg="red", err=True)
+
+
+@mail_cli.command("bounces")
+def bounces_command() -> None:
+    """Apply the bounce mailbox's DSNs and complaints (MAIL_BOUNCE_MAILDIR and/or
+    MAIL_BOUNCE_IMAP_HOST), then mark them read. For a systemd timer or cron."""
+    from .bounce_imap import ImapTrouble, read_imap
+    from .bounce_mailbox import BounceRun, read_maildir
+
+    config = current_app.config
+    if not (config.get("MAIL_BOUNCE_MAILDIR") or config.get("MAIL_BOUNCE_IMAP_HOST")):
+        click.secho("No bounce mailbox set: set MAIL_BOUNCE_MAILDIR or MAIL_BOUNCE_IMAP_HOST (see "
+                    "docs/operations.md, Bounces and complaints).", fg="red", err=True)
+        raise SystemExit(1)
+    run = BounceRun()
+    try:
+        if config.get("MAIL_BOUNCE_MAILDIR"):
+            read_maildir(Path(config["MAIL_BOUNCE_MAILDIR"]), run)
+        if config.get("MAIL_BOUNCE_IMAP_HOST"):
+            read_imap(run)
+    except (OSError, ImapTrouble) as exc:
+        click.echo(run.summary())
+        click.secho(f"Could not read the bounce mailbox: {exc}", fg="red", err=True)
+        raise SystemExit(1)
+    click.echo(run.summary())
 
 
 @mail_cli.command("retry")

@@ -1,11 +1,14 @@
 """Is mail going out? The queue's backlog, and the relay pause.
 
 A relay that refuses every mail with the same permanent reply ("554 5.7.1
-Relay access denied", or 500 after DATA because its own disk is full) is
-misconfigured or broken; the readers' addresses are fine. Sending on would
-fail the whole list's mail and, if those refusals counted as bounces, stop
-every reader's digests. So after MAIL_RELAY_FAULT_AFTER such refusals in a
-row, delivery pauses (pause_delivery): nothing is sent, nothing fails,
+Relay access denied", Exim's bare "550 relay not permitted", or 500 after
+DATA because its own disk is full) is misconfigured or broken; the readers'
+addresses are fine. Sending on would fail the whole list's mail and, if
+those refusals counted as bounces, stop every reader's digests. So after
+MAIL_RELAY_FAULT_AFTER different readers in a row drew the same refusal
+(counted for the whole site, in the database: note_refusal; a mail
+accepted meanwhile ends the run), delivery
+pauses (pause_delivery): nothing is sent, nothing fails,
 nothing counts as a bounce. Every MAIL_RELAY_RETRY_SECONDS (doubling, at
 most an hour) one mail is tried; when the relay takes it, or answers
 anything else, delivery resumes by itself (resume_delivery).
@@ -15,16 +18,16 @@ The pause lives in the database, so every worker and host honours it, and
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from ..database import insert_ignoring_conflicts, write_transaction
+from ..database import database_now, insert_ignoring_conflicts, write_transaction
 from ..extensions import db
-from ..models import utcnow
-from .models import FAILED, QUEUED, SENDING, MailRelayPause, OutgoingMail
+from .models import FAILED, QUEUED, SENDING, SENT, MailRefusalRun, MailRelayPause, OutgoingMail
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ def current_pause() -> MailRelayPause | None:
 def pause_delivery(app, reply: str) -> datetime:
     """Record that the relay refused mail with `reply` once more; returns
     when delivery tries again. Logged as an error: the operator must act."""
-    now = utcnow()
+    now = database_now()
     with write_transaction():
         insert_ignoring_conflicts(
             MailRelayPause.__table__,
@@ -70,6 +73,42 @@ def pause_delivery(app, reply: str) -> datetime:
     log.error("Mail delivery paused: the mail server refuses every mail with %r; this is the relay's "
               "fault, not the readers' (no bounces counted). Trying again at %s UTC.", reply, f"{retry_at:%H:%M:%S}")
     return retry_at
+
+
+def note_refusal(reply: str, address: str) -> int:
+    """Count a refusal that may be the relay's (not one naming the reader's
+    address) for the whole site; returns how many different readers in a
+    row have drawn `reply`, from any worker or host.
+
+    A different reply starts the run afresh; the same reader refused again
+    (a retry) is not counted twice; and a mail the relay accepted since the
+    run's last refusal (by any worker) ends it. That last test reads the
+    queue's sent_at here, on the rare refusal, instead of writing on every
+    mail sent.
+    """
+    reader = hashlib.sha256(address.lower().encode("utf-8")).hexdigest()
+    with write_transaction():
+        now = database_now()
+        insert_ignoring_conflicts(
+            MailRefusalRun.__table__,
+            {"id": _ROW, "reply": reply, "readers": 0, "last_reader": "", "updated_at": now},
+            ["id"],
+        )
+        run = db.session.scalar(select(MailRefusalRun).where(MailRefusalRun.id == _ROW).with_for_update())
+        db.session.refresh(run)
+        if run.reply != reply or accepted_since(run.updated_at):
+            run.reply, run.readers, run.last_reader = reply, 0, ""
+        if run.last_reader != reader:
+            run.readers, run.last_reader = run.readers + 1, reader
+        run.updated_at = now
+        return run.readers
+
+
+def accepted_since(moment: datetime) -> bool:
+    """Has the relay accepted any mail since `moment` (by the database's clock)?"""
+    return db.session.scalar(
+        select(OutgoingMail.id).where(OutgoingMail.status == SENT, OutgoingMail.sent_at >= moment).limit(1)
+    ) is not None
 
 
 def resume_delivery() -> bool:
@@ -102,7 +141,7 @@ def queue_health() -> dict:
     MAIL_BACKLOG_DEGRADED_MINUTES (the mail server is down, or nothing
     delivers) or while delivery is paused because the relay refuses everything."""
     try:
-        now = utcnow()
+        now = database_now()
         waiting, oldest = db.session.execute(
             select(func.count(OutgoingMail.id), func.min(OutgoingMail.created_at)).where(
                 OutgoingMail.status.in_((QUEUED, SENDING))

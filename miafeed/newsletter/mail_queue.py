@@ -6,19 +6,23 @@ id unique to that call (`claimed_by`), so two workers (or a worker and
 with FOR UPDATE SKIP LOCKED (database.for_update_skip_locked), so claimers
 on several hosts take different rows without waiting for each other.
 
-Lease: a claim lasts MAIL_CLAIM_LEASE_SECONDS. A claim that is not renewed
-belongs to a process that died (kill -9, OOM, a host gone) or is stuck in a
-very slow send, and another claimer takes its mail back.
+Lease: a claim lasts MAIL_CLAIM_LEASE_SECONDS. While its holder works, a
+heartbeat thread (ClaimHeartbeat) renews it every third of a lease, during
+a send too, so a live worker never loses its claim to a slow relay. A claim
+that is not renewed belongs to a process that died (kill -9, OOM, a host
+gone), and another claimer takes its mail back. Every time here (leases,
+due times) is the database's clock (database.database_now), so hosts whose
+clocks disagree still agree on whose claim has run out.
 
 Fencing: the claim id is the fencing value. Taking mail back clears it, and
 the next claim writes a new one, so a holder whose lease ran out can tell:
 before every send it renews its claim on that mail with an UPDATE
 conditioned on its own id and sends only if the UPDATE still found the row
 (in the transaction that records the previous mail, so it costs no extra
-write; hold_claim renews a whole batch every third of a lease). A mail
-whose send outlived the lease may go out twice (the one allowed duplicate);
-the rest of that batch now belongs to the taker and is never sent by the
-old holder.
+write). Should the heartbeat itself be held up past a lease (the database
+unreachable for that long), a mail in flight may go out twice (the one
+allowed duplicate); the rest of that batch now belongs to the taker and is
+never sent by the old holder.
 
 Record: each mail's outcome is written the moment the server answers
 (record_outcome), so a process that dies mid-batch leaves at most the one
@@ -27,6 +31,8 @@ mail in flight to be sent again.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,9 +40,8 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from ..database import for_update_skip_locked, write_transaction
+from ..database import database_now, for_update_skip_locked, write_transaction
 from ..extensions import db
-from ..models import utcnow
 from . import bounces
 from .mail import mail_queued
 from .models import FAILED, QUEUED, SENDING, SENT, UNSUBSCRIBED, OutgoingMail, Subscriber
@@ -88,7 +93,7 @@ def claim_batch(size: int, app=None) -> list[ClaimedMail]:
     is what tells their old holder (hold_claim) to send none of them.
     """
     app = app or current_app._get_current_object()
-    now = utcnow()
+    now = database_now()
     lease_time = lease(app)
     # Cheap reads first: an idle poll must not take SQLite's write lock.
     stale = db.session.scalar(select(OutgoingMail.id).where(*_stale(now, lease_time)).limit(1)) is not None
@@ -139,7 +144,62 @@ def hold_claim(mails: list[ClaimedMail]) -> set[int]:
     if not mails:
         return set()
     with write_transaction():
-        return _renew(mails, utcnow())
+        return _renew(mails, database_now())
+
+
+def renew_claim(claim_id: str) -> int:
+    """Renew every mail `claim_id` still holds; returns how many. One
+    UPDATE by claim id: what the heartbeat runs while its holder sends."""
+    table = OutgoingMail.__table__
+    with write_transaction():
+        return db.session.execute(
+            table.update().where(table.c.claimed_by == claim_id, table.c.status == SENDING)
+            .values(claimed_at=database_now())
+        ).rowcount
+
+
+class ClaimHeartbeat:
+    """Renews one claim every third of a lease, in a thread of its own, for
+    as long as the `with` block that holds it runs.
+
+    The sending thread may wait on a slow relay for longer than a lease;
+    this thread is not held up by it, so the claim stays ours until the
+    batch is done or the process dies. It uses its own app context (and
+    so its own database session).
+    """
+
+    # How often the thread looks at its stop flag: short, so leaving the
+    # block is quick; plain sleeps, which run true under faketime too.
+    TICK_SECONDS = 0.05
+
+    def __init__(self, app, claim_id: str):
+        self.app, self.claim_id = app, claim_id
+        self.every = lease(app).total_seconds() / 3
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="miafeed-claim-heartbeat", daemon=True)
+
+    def __enter__(self) -> "ClaimHeartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> bool:
+        # Not joined: the thread ends at its next tick, and a renewal it may
+        # still make finds no mail of this claim left in "sending".
+        self._stopping = True
+        return False
+
+    def _run(self) -> None:
+        due = time.monotonic() + self.every
+        while not self._stopping:
+            time.sleep(self.TICK_SECONDS)
+            if self._stopping or time.monotonic() < due:
+                continue
+            due = time.monotonic() + self.every
+            try:
+                with self.app.app_context():
+                    renew_claim(self.claim_id)
+            except Exception:  # the database had a bad moment: try again next beat
+                log.exception("Could not renew mail claim %s; trying again in %.1f s", self.claim_id, self.every)
 
 
 def _renew_one(mail: ClaimedMail, now: datetime) -> bool:
@@ -177,9 +237,11 @@ def record_outcome(app, mail: ClaimedMail, status: str, error: str | None = None
     reader's address (see transports.PermanentFailure.about_recipient) and
     counts towards MAIL_BOUNCE_LIMIT. The next mail's claim is checked and
     renewed in the same transaction (see hold_claim), so fencing every send
-    costs no extra write.
+    costs no extra write. (A mail accepted also ends the site's runs of
+    refusals and of "slow down" answers: those are told by its sent_at,
+    see mail_health.note_refusal, so recording it writes nothing more.)
     """
-    now = utcnow()
+    now = database_now()
     retry_for = timedelta(hours=float(app.config["MAIL_RETRY_FOR_HOURS"]))
     if status == QUEUED and now - mail.created_at >= retry_for:
         status = FAILED
@@ -262,7 +324,7 @@ def release_claim(mails: list[ClaimedMail]) -> int:
 
 def purge_sent() -> None:
     """Delete records of mail sent longer ago than SENT_RETENTION."""
-    cutoff = utcnow() - SENT_RETENTION
+    cutoff = database_now() - SENT_RETENTION
     if db.session.scalar(select(OutgoingMail.id).where(OutgoingMail.status == SENT, OutgoingMail.sent_at < cutoff).limit(1)):
         with write_transaction():
             db.session.execute(delete(OutgoingMail).where(OutgoingMail.status == SENT, OutgoingMail.sent_at < cutoff))
@@ -286,7 +348,7 @@ def requeue_failed() -> RequeueReport:
     does not send a second one.
     """
     report = RequeueReport()
-    now = utcnow()
+    now = database_now()
     with write_transaction():
         failed = db.session.scalars(select(OutgoingMail).where(OutgoingMail.status == FAILED).order_by(OutgoingMail.id)).all()
         for mail in failed:

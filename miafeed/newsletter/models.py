@@ -72,6 +72,9 @@ class Subscriber(db.Model):
     bounce_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_bounce_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     bounced_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # When the reader pressed "Report spam" (an ARF report or a provider's
+    # webhook, see complaints.py); they were unsubscribed at that moment.
+    complained_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     def __repr__(self) -> str:
         return f"<Subscriber {self.id} {self.status}>"
@@ -145,3 +148,49 @@ class MailRelayPause(db.Model):
     # Delivery tries one mail again at this time; each refusal doubles the wait.
     retry_at: Mapped[datetime] = mapped_column(DateTime)
     refusals: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class MailRefusalRun(db.Model):
+    """The relay's refusals in a row, for the whole site (see mail_health.py).
+
+    At most one row (id 1): the refusal last met (addresses blanked out),
+    how many different readers drew it in a row, and a digest of the last
+    one's address, so that one mail refused twice counts once. Any other
+    answer from the relay deletes it. Kept in the database so that refusals
+    met by several workers and hosts add up to one pause.
+    """
+
+    __tablename__ = "mail_refusal_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reply: Mapped[str] = mapped_column(Text)
+    readers: Mapped[int] = mapped_column(Integer, default=0)
+    last_reader: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WebhookCallSeen(db.Model):
+    """A provider webhook call already applied, by a digest of its signed
+    token, so that a replay of the same call is refused (see webhooks.py).
+    Rows older than the accepted signature age are deleted."""
+
+    __tablename__ = "mail_webhook_seen"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class MailSendPace(db.Model):
+    """The site's sending pace, shared by every deliverer (see mail_pace.py).
+
+    At most one row (id 1): the earliest time the next mail may start under
+    MAIL_SEND_RATE, and, after the relay answered "slow down", the time
+    until which nobody sends and how many such answers came in a row.
+    """
+
+    __tablename__ = "mail_send_pace"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    next_slot_at: Mapped[datetime] = mapped_column(DateTime)
+    throttled_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    throttles: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,21 +1,27 @@
 """Sending claimed mail: one connection per batch, each outcome recorded as
 the server answers, no mail sent that this process no longer holds.
 
-Before every send the claim is renewed and checked (mail_queue.hold_claim):
-a batch whose lease ran out during a very slow send stops there, and its
-remaining mails are left to whoever took them back.
+A heartbeat renews the batch's claim while it is sent (mail_queue.
+ClaimHeartbeat), so a relay slower than the lease doubles nothing. Before
+every send the claim is also checked (mail_queue.hold_claim): a batch whose
+claim was taken back anyway (the heartbeat could not reach the database for
+a whole lease) stops there, and its remaining mails are left to the taker.
 
 Retry: a mail the server did not take is retried with backoff (30 s,
 doubling, at most an hour apart) for MAIL_RETRY_FOR_HOURS, as mail servers
 do, then marked failed. A 5xx refusal fails it at once, and counts as the
 reader's bounce only when it is about their address (see
-transports.PermanentFailure.about_recipient). Other refusals are held back
-until the next different answer: MAIL_RELAY_FAULT_AFTER identical ones in a
-row (counted across batches too) are the relay's fault, so those mails go
-back to the queue as they were, nobody's bounce is counted and delivery
-pauses (mail_health.py). A refusal about the address is never taken for
-the relay's: three dead addresses in a row with the same wording are
-common in an old list, and pausing on them would stop every digest.
+transports.PermanentFailure.verdict). Other refusals are held back until
+the next different answer: MAIL_RELAY_FAULT_AFTER different readers in a
+row with the same refusal (counted for the whole site, across batches,
+workers and hosts: mail_health.note_refusal) are the relay's fault, so
+those mails go back to the queue as they were, nobody's bounce is counted
+and delivery pauses (mail_health.py). A bare "550" with no reason given is
+the reader's bounce only if the relay then answers the next reader
+differently. A refusal that names the address as unknown (5.1.1, "user
+unknown") is never taken for the relay's: three dead addresses in a row
+with the same wording are common in an old list, and pausing on them would
+stop every digest.
 
 Stop: a worker that is shutting down (gunicorn reload or stop) finishes the
 mail in flight and gives back the rest of its claim at once, so another
@@ -25,18 +31,18 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
 
-from ..models import utcnow
-from . import mail_health
-from .mail_queue import ClaimedMail, claim_batch, hold_claim, lease, purge_sent, record_outcome, release_claim
+from ..database import database_now
+from . import mail_health, mail_pace
+from .mail_queue import (ClaimHeartbeat, ClaimedMail, claim_batch, hold_claim, lease, purge_sent, record_outcome,
+                         release_claim)
 from .models import FAILED, QUEUED, SENT
-from .transports import PermanentFailure, transport_for
+from .transports import RECIPIENT, UNSURE, PermanentFailure, Throttled, transport_for
 
 log = logging.getLogger(__name__)
 
@@ -50,43 +56,15 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     relay_refused: str | None = None
+    throttled: bool = False  # the relay asked to slow down; the rest waits (mail_pace.py)
 
     def __iadd__(self, other: "DeliveryReport") -> "DeliveryReport":
         self.sent += other.sent
         self.retrying += other.retrying
         self.failed += other.failed
         self.relay_refused = other.relay_refused or self.relay_refused
+        self.throttled = self.throttled or other.throttled
         return self
-
-
-class _RefusalsInARow:
-    """This process's refusals in a row that were not about the reader, across
-    batches: the delivery thread often sends one mail per batch (a sign-up's
-    confirmation), and a relay that refuses each of them is still at fault."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._reply: str | None = None
-        self._count = 0
-
-    def carried(self, reply: str) -> int:
-        """How many refusals with `reply` came just before this batch's."""
-        with self._lock:
-            return self._count if self._reply == reply else 0
-
-    def add(self, reply: str) -> None:
-        with self._lock:
-            self._count = self._count + 1 if self._reply == reply else 1
-            self._reply = reply
-
-    def clear(self) -> None:
-        with self._lock:
-            self._reply, self._count = None, 0
-
-
-def _refusals_in_a_row(app) -> _RefusalsInARow:
-    # One per app (so per worker process), not per module: tests build many apps.
-    return app.extensions.setdefault("miafeed_mail_refusals_in_a_row", _RefusalsInARow())
 
 
 class _ConnectionLost(Exception):
@@ -105,16 +83,24 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
 
     When `should_stop` turns true, the mail in flight is finished and the
     rest of the batch is given back to the queue. `known_refusal` is the
-    reply delivery was paused for: meeting it again pauses at once.
+    reply delivery was paused for: meeting it again pauses at once. The
+    claim is renewed by a heartbeat for as long as this runs.
     """
+    if not rows:
+        return DeliveryReport()
+    with ClaimHeartbeat(app, rows[0].claimed_by):
+        return _send_batch(app, rows, should_stop, known_refusal)
+
+
+def _send_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] | None,
+                known_refusal: str | None) -> DeliveryReport:
     report = DeliveryReport()
     pending = list(rows)
-    _recent_refusals = _refusals_in_a_row(app)
     fault_after = max(1, int(app.config["MAIL_RELAY_FAULT_AFTER"]))
     renew_every = lease(app).total_seconds() / 3
     renewed = time.monotonic()
-    # Permanent refusals with one reply, not yet recorded: the next answer
-    # decides whether they are the readers' (recorded as failed) or the relay's.
+    # Refusals with one reply that may be the relay's, not yet recorded: the
+    # next answer decides whether they are the readers' or the relay's.
     refused: list[tuple[ClaimedMail, PermanentFailure]] = []
     # The mail whose claim was checked last, with no send since (see _claim_check).
     checked: int | None = None
@@ -132,13 +118,21 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
         if hold_next is not None:
             checked = hold_next.id if next_held else None
 
-    def settle_refusals() -> None:
-        # Fewer in a row than a relay fault: each fails on its own, and is
-        # remembered in case the next batch goes on with the same refusal.
+    def settle_refusals(answered: bool) -> None:
+        # Fewer readers in a row than a relay fault. When the relay then gave
+        # another answer (`answered`), a bare 550 was about that address:
+        # the reader's bounce. With no answer yet (the batch ended), it may
+        # still be the relay's: retried later, nobody's bounce. A refusal
+        # about the relay or the message fails that one mail either way.
         while refused:
             mail, failure = refused.pop(0)
-            record(mail, FAILED, str(failure))
-            _recent_refusals.add(failure.reply_key)
+            if failure.verdict == UNSURE:
+                if answered:
+                    record(mail, FAILED, str(failure), bounce=True)
+                else:
+                    record(mail, QUEUED, str(failure))
+            else:
+                record(mail, FAILED, str(failure))
 
     try:
         try:
@@ -148,37 +142,43 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
                         break
                     if checked != pending[0].id or time.monotonic() - renewed > renew_every:
                         # A separate check: the first mail, after a refusal
-                        # (nothing recorded), or time to renew the whole batch.
+                        # (nothing recorded), or now and then for the whole batch.
                         pending = _still_ours(pending, refused)
                         renewed = time.monotonic()
                         if not pending:
                             break
                     mail = pending[0]
                     checked = None
+                    if not mail_pace.take_send_slot(app, should_stop):
+                        break
                     try:
                         transport.send(mail)
                         outcome = (SENT, None, False)
                     except PermanentFailure as exc:
-                        if exc.about_recipient:
+                        if exc.verdict == RECIPIENT:
                             # The reader's address: their bounce, whatever came before.
                             outcome = (FAILED, str(exc), True)
                         else:
                             pending.pop(0)
                             if refused and refused[-1][1].reply_key != exc.reply_key:
-                                settle_refusals()
+                                settle_refusals(answered=True)
                             refused.append((mail, exc))
-                            in_a_row = len(refused) + _recent_refusals.carried(exc.reply_key)
+                            in_a_row = mail_health.note_refusal(exc.reply_key, mail.to_address)
                             if exc.reply_key == known_refusal or in_a_row >= fault_after:
                                 raise _RelayFault(exc) from exc
                             continue
+                    except Throttled as exc:
+                        # The relay's pace, not this mail: it and the rest go back as they were.
+                        report.throttled = True
+                        mail_pace.note_throttled(app, str(exc))
+                        break
                     except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
                         # The connection is gone: this mail and the rest wait for a retry.
                         raise _ConnectionLost(repr(exc)) from exc
                     except (smtplib.SMTPException, OSError) as exc:
                         outcome = (QUEUED, repr(exc), False)
                     pending.pop(0)
-                    settle_refusals()
-                    _recent_refusals.clear()
+                    settle_refusals(answered=True)
                     # Recording this mail checks and renews the next one's claim.
                     record(mail, *outcome, hold_next=pending[0] if pending else None)
         except _RelayFault as fault:
@@ -187,7 +187,6 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
             report.retrying += release_claim([mail for mail, _failure in refused])
             refused.clear()
             report.relay_refused = fault.failure.reply_key
-            _recent_refusals.clear()
             mail_health.pause_delivery(app, fault.failure.reply_key)
         except _ConnectionLost as exc:
             log.warning("Mail server connection lost: %s", exc)
@@ -199,7 +198,7 @@ def deliver_batch(app, rows: list[ClaimedMail], should_stop: Callable[[], bool] 
             for mail in pending:
                 record(mail, QUEUED, repr(exc))
             pending = []
-        settle_refusals()
+        settle_refusals(answered=False)
     finally:
         # Stopping, a relay fault, or an unexpected error (the database,
         # say): whatever was not attempted goes straight back to the queue.
@@ -243,8 +242,12 @@ def deliver_due(app=None, limit: int | None = None, should_stop: Callable[[], bo
     while limit is None or report.sent + report.failed + report.retrying < limit:
         if should_stop is not None and should_stop():
             break
-        if pause is not None and pause.retry_at > utcnow():
+        if pause is not None and pause.retry_at > database_now():
             report.relay_refused = pause.reply
+            break
+        slow_down = mail_pace.throttled_until()
+        if slow_down is not None and slow_down > database_now():
+            report.throttled = True
             break
         size = batch_size if limit is None else min(batch_size, limit - report.sent - report.failed - report.retrying)
         rows = claim_batch(1 if pause is not None else size, app)
@@ -252,7 +255,7 @@ def deliver_due(app=None, limit: int | None = None, should_stop: Callable[[], bo
             break
         batch = deliver_batch(app, rows, should_stop, known_refusal=pause.reply if pause else None)
         report += batch
-        if batch.relay_refused:
+        if batch.relay_refused or batch.throttled:
             break
         if pause is not None and (batch.sent or batch.failed or batch.retrying):
             mail_health.resume_delivery()

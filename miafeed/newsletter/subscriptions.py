@@ -172,6 +172,8 @@ def export(subscriber: Subscriber) -> dict:
             "last_bounce_at": when(subscriber.last_bounce_at),
             "digests_stopped_at": when(subscriber.bounced_at),
         },
+        # When their mail provider reported them pressing "Report spam" (complaints.py).
+        "spam_complaint_at": when(subscriber.complained_at),
         "mail": [
             {"kind": row.kind, "subject": row.subject, "status": row.status,
              "created_at": when(row.created_at), "sent_at": when(row.sent_at)}

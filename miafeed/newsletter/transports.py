@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..private_files import OWNER_ONLY_FOLDER, write_private_bytes
+from . import verp
 
 if TYPE_CHECKING:
     from .mail_queue import ClaimedMail
@@ -27,9 +28,18 @@ if TYPE_CHECKING:
 # access denied" or 5.5.x protocol errors, is about the relay or the message.
 RECIPIENT_STATUS = re.compile(r"5\.1\.\d{1,3}|5\.2\.[12]")
 ENHANCED_STATUS = re.compile(r"^\s*([245]\.\d{1,3}\.\d{1,3})\b")
-# Basic codes a server gives at RCPT when it has no enhanced code to say
-# "this address": 550 mailbox unavailable, 551 user not local, 553 name not allowed.
+# Basic codes a server gives at RCPT when it has no enhanced code: 550
+# mailbox unavailable, 551 user not local, 553 name not allowed. Exim says
+# "550 relay not permitted" with the same code, so the code alone does not
+# say whose fault it is: only wording that names the address as unknown does.
 RECIPIENT_CODES_AT_RCPT = (550, 551, 553)
+USER_UNKNOWN = re.compile(
+    r"user unknown|unknown (user|recipient|mailbox|address)|no such (user|mailbox|recipient|address)"
+    r"|(user|mailbox|address|recipient) (does not|doesn't) exist|invalid (recipient|mailbox)|mailbox not found",
+    re.IGNORECASE,
+)
+# What a refusal is about (PermanentFailure.verdict).
+RECIPIENT, RELAY, UNSURE = "recipient", "relay", "unsure"
 _ADDRESS = re.compile(r"<[^<>\s]*>|[^\s<>]+@[^\s<>]+")
 
 RCPT, MAIL, DATA = "RCPT", "MAIL", "DATA"
@@ -49,23 +59,53 @@ class PermanentFailure(Exception):
         return found.group(1) if found else None
 
     @property
-    def about_recipient(self) -> bool:
-        """True when the reply says the reader's address cannot take mail,
-        which is the only refusal that counts as the reader's bounce.
+    def verdict(self) -> str:
+        """Whose fault the refusal is: RECIPIENT (the reader's address cannot
+        take mail, the only refusal that counts as their bounce), RELAY (the
+        relay or the message), or UNSURE (a bare 550/551/553 at RCPT that
+        names no reason): the next answer decides, see sending.py.
 
         An enhanced status code decides when there is one (5.1.x, 5.2.1,
-        5.2.2 anywhere); without one, 550/551/553 in answer to RCPT.
+        5.2.2); without one, wording such as "user unknown" at RCPT.
         """
         status = self.enhanced_status
         if status is not None:
-            return RECIPIENT_STATUS.fullmatch(status) is not None
-        return self.step == RCPT and self.code in RECIPIENT_CODES_AT_RCPT
+            return RECIPIENT if RECIPIENT_STATUS.fullmatch(status) else RELAY
+        if self.step == RCPT and self.code in RECIPIENT_CODES_AT_RCPT:
+            return RECIPIENT if USER_UNKNOWN.search(self.text) else UNSURE
+        return RELAY
+
+    @property
+    def about_recipient(self) -> bool:
+        """True when the reply itself says the reader's address cannot take mail."""
+        return self.verdict == RECIPIENT
 
     @property
     def reply_key(self) -> str:
         """The reply with addresses blanked out, so that the same refusal for
         two readers ("554 5.7.1 <a@x>: Relay access denied") compares equal."""
         return f"{self.code} {_ADDRESS.sub('<address>', self.text).strip()} (at {self.step})"
+
+
+# "Slow down": 421 (service busy, too many connections), a 4.7.x at 450/451/452
+# (policy: rate limited), or any 4xx reply that speaks of a rate or too many.
+_SLOW_DOWN_WORDS = re.compile(r"\brate\b|rate.?limit|too many|throttl|slow down", re.IGNORECASE)
+
+
+class Throttled(Exception):
+    """The server asked us to send more slowly; the mail is fine and waits."""
+
+    def __init__(self, code: int, text: str):
+        self.code, self.text = code, text
+        super().__init__(f"{code} {text}")
+
+
+def is_throttling(code: int, text: str) -> bool:
+    """True when a 4xx reply means "slow down" rather than "try this mail later"."""
+    if not 400 <= code < 500:
+        return False
+    status = ENHANCED_STATUS.match(text)
+    return code == 421 or (status is not None and status.group(1).startswith("4.7.")) or bool(_SLOW_DOWN_WORDS.search(text))
 
 
 def _reply_text(message) -> str:
@@ -125,20 +165,22 @@ class SmtpTransport:
     def send(self, row: ClaimedMail) -> None:
         """Send one mail; PermanentFailure for a 5xx refusal, other errors to retry."""
         try:
-            self.connection.sendmail(self.envelope_from, [row.to_address], row.message.encode("utf-8"))
+            sender = verp.envelope_sender(self.config, row.subscriber_id) or self.envelope_from
+            self.connection.sendmail(sender, [row.to_address], row.message.encode("utf-8"))
         except smtplib.SMTPRecipientsRefused as exc:
             replies = list(exc.recipients.values())
             if replies and all(500 <= code < 600 for code, _ in replies):
                 code, text = replies[0]
                 raise PermanentFailure(code, _reply_text(text), RCPT) from exc
+            if replies and is_throttling(replies[0][0], _reply_text(replies[0][1])):
+                raise Throttled(replies[0][0], _reply_text(replies[0][1])) from exc
             raise
-        except smtplib.SMTPSenderRefused as exc:
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            step = MAIL if isinstance(exc, smtplib.SMTPSenderRefused) else DATA
             if 500 <= exc.smtp_code < 600:
-                raise PermanentFailure(exc.smtp_code, _reply_text(exc.smtp_error), MAIL) from exc
-            raise
-        except smtplib.SMTPDataError as exc:
-            if 500 <= exc.smtp_code < 600:
-                raise PermanentFailure(exc.smtp_code, _reply_text(exc.smtp_error), DATA) from exc
+                raise PermanentFailure(exc.smtp_code, _reply_text(exc.smtp_error), step) from exc
+            if is_throttling(exc.smtp_code, _reply_text(exc.smtp_error)):
+                raise Throttled(exc.smtp_code, _reply_text(exc.smtp_error)) from exc
             raise
 
 

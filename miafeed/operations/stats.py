@@ -41,6 +41,7 @@ class SiteStats:
     signups: dict[str, dict[str, int]] = field(default_factory=dict)  # "sign-ups"/"confirmations" -> "7d" -> n
     mail: dict[str, int] = field(default_factory=dict)
     mail_relay: dict | None = None  # set while delivery is paused for a refusing relay
+    hygiene: dict[str, object] = field(default_factory=dict)  # bounced readers, complaints, complaint rate
     last_digest: dict[str, str | None] = field(default_factory=dict)  # frequency -> "period at time"
     search: dict[str, object] = field(default_factory=dict)
     reviews: dict[str, int] = field(default_factory=dict)  # "overdue" / "due within N days" -> count
@@ -56,6 +57,7 @@ def collect(now: datetime | None = None) -> SiteStats:
         signups=_signups(now),
         mail=_mail(now),
         mail_relay=_mail_relay(),
+        hygiene=_hygiene(now),
         last_digest=_last_digests(),
         search=_search(),
         reviews=count_reviews_due(REVIEW_SOON_DAYS, now.date()),
@@ -129,6 +131,26 @@ def _mail(now: datetime) -> dict[str, int]:
     return {"queued": queued, "retrying": retrying, "sending": sending, "sent (24 h)": sent, "failed (24 h)": failed}
 
 
+def _hygiene(now: datetime) -> dict[str, object]:
+    """The list's health as mail providers judge it: readers stopped for
+    bounces, complaints (all time and the last 30 days, when sent mail is
+    still on record), and the complaint rate against mail sent in that time."""
+    month_ago = now - timedelta(days=30)
+    bounced, complaints, recent = db.session.execute(
+        select(
+            func.count(case((Subscriber.status == newsletter.BOUNCED, 1))),
+            func.count(Subscriber.complained_at),
+            func.count(case((Subscriber.complained_at >= month_ago, 1))),
+        )
+    ).one()
+    sent = db.session.scalar(
+        select(func.count(OutgoingMail.id)).where(OutgoingMail.status == newsletter.SENT, OutgoingMail.sent_at >= month_ago)
+    )
+    rate = f"{100 * recent / sent:.2f} %" if sent else "n/a"
+    return {"bounced": bounced, "complaints": complaints, "complaints (30 d)": recent,
+            "complaint rate (30 d)": rate}
+
+
 def _mail_relay() -> dict | None:
     from ..newsletter import mail_health
 
@@ -181,6 +203,7 @@ def render(stats: SiteStats) -> str:
         relay = stats.mail_relay
         blocks.append(f"Mail delivery: PAUSED since {relay['since']}: the mail server refuses every mail "
                       f"({relay['reply']}); not counted as bounces. Next try at {relay['retry_at']}.")
+    blocks.append(_table("List hygiene", ("count",), [(name, str(value)) for name, value in stats.hygiene.items()]))
     blocks.append(_table("Last digest", ("period, sent",),
                          [(frequency, value or "never") for frequency, value in stats.last_digest.items()]))
     search = stats.search

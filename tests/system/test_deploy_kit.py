@@ -72,7 +72,8 @@ def _directives(unit: Path) -> dict[str, list[str]]:
     return found
 
 
-@pytest.mark.parametrize("unit", ["miafeed.service", "miafeed-digest@.service", "miafeed-mail.service", "miafeed-backup.service"])
+@pytest.mark.parametrize("unit", ["miafeed.service", "miafeed-digest@.service", "miafeed-mail.service", "miafeed-backup.service",
+                                  "miafeed-bounces.service"])
 def test_every_service_runs_as_the_site_user_in_a_sandbox_writing_only_instance(unit):
     directives = _directives(ROOT / "deploy" / "systemd" / unit)
     assert directives["User"] == ["miafeed"]
@@ -94,6 +95,7 @@ def test_timers_send_each_digest_frequency_deliver_mail_and_back_up():
         "miafeed-digest-weekly.timer": "miafeed-digest@weekly.service",
         "miafeed-digest-monthly.timer": "miafeed-digest@monthly.service",
         "miafeed-mail.timer": "miafeed-mail.service",
+        "miafeed-bounces.timer": "miafeed-bounces.service",
         "miafeed-backup.timer": "miafeed-backup.service",
     }
     digest = _directives(ROOT / "deploy" / "systemd" / "miafeed-digest@.service")

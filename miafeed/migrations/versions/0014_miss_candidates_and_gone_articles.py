@@ -1,7 +1,7 @@
 """search misses held as keyed hashes until several searches asked them;
 former slugs (301) and removed articles (410)
 
-Revision ID: 0014_i29_misses_gone
+Revision ID: 0014_misses_gone
 Revises: 0013_reader_feedback
 Create Date: 2026-12-08 05:00:00
 
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0014_i29_misses_gone'
+revision = '0014_misses_gone'
 down_revision = '0013_reader_feedback'
 branch_labels = None
 depends_on = None
