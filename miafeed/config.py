@@ -173,3 +173,10 @@ HOST_NAME = None
 # `flask backup` writes here (None: instance/backups/) and keeps the newest N.
 BACKUP_DIR = None
 BACKUP_KEEP = 14
+
+# --- Releases side by side (issue 28; see docs/deployment.md) ---
+# A folder of hashed static files kept from earlier releases, served after
+# this release's own static/dist/ so a page an earlier release rendered
+# (in a proxy's cache, or a reader's open tab) never links a missing file.
+# deploy/site sets it to ROOT/shared/static; None serves static/dist/ alone.
+STATIC_ARCHIVE_DIR = None

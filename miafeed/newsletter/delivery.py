@@ -10,6 +10,8 @@ code has always imported from here (gunicorn.conf.py, the CLI, tests).
 """
 from __future__ import annotations
 
+import logging
+
 from ..background import BackgroundLoop
 from .mail import mail_queued
 from .mail_health import queue_health
@@ -45,7 +47,11 @@ class BackgroundDelivery(BackgroundLoop):
                          pass_at_start=True)
 
     def one_pass(self) -> None:
-        deliver_due(self.app, should_stop=self.stopping.is_set)
+        report = deliver_due(self.app, should_stop=self.stopping.is_set)
+        if report.sent or report.retrying or report.failed:
+            # Counts only: the operator's log says mail went out, never to whom.
+            logging.getLogger(__name__).info("Mail delivery: %d sent, %d to retry, %d failed for good",
+                                             report.sent, report.retrying, report.failed)
 
 
 def start_background_delivery(app) -> BackgroundDelivery | None:
