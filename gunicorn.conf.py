@@ -115,6 +115,8 @@ def post_fork(server, worker):
     # Python stack to the error log before the worker dies; without it the
     # log says only "Worker was sent SIGSEGV".
     faulthandler.enable(file=sys.stderr, all_threads=True)
+    # What the site writes (database, index, outbox) is not for other users.
+    os.umask(0o077)
 
 
 def _worker_services(worker):
