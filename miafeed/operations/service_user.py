@@ -36,7 +36,7 @@ def ownership_warning(instance: Path, euid: int | None = None) -> str | None:
     return (f"Warning: running as root, but {instance} belongs to {name}. Files this command writes there "
             f"will be root's and the service (User={name}) cannot write them any more. "
             f"Run it as the service user, with the site's settings ({settings}) loaded: "
-            f"sudo -u {name} sh -c {shlex.quote(f'set -a; . {settings}; set +a; exec {_command_line()}')}")
+            f"sudo -u {name} sh -c {shlex.quote(f'set -a; . {settings}; MIAFEED_INSTANCE_PATH={instance}; set +a; exec {_command_line()}')}")
 
 
 # Where deploy/site and the systemd units read the settings from.
