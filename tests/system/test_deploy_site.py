@@ -102,6 +102,9 @@ def test_install_upgrade_rollback_and_a_broken_release_under_readers(folder):
         assert version_of(base).endswith(release_a[:12])
         assert (root / "current").resolve().name == release_a
 
+        # The current release's flask, as the service user with the settings.
+        stats = site("flask", str(root), "stats")
+        assert stats.returncode == 0 and "Articles" in stats.stdout, stats.stdout + stats.stderr
         moved = site("upgrade", str(root), "--ref", release_d)
         assert moved.returncode == 0, moved.stdout + moved.stderr
         assert version_of(base).endswith(release_d[:12])
@@ -112,4 +115,11 @@ def test_install_upgrade_rollback_and_a_broken_release_under_readers(folder):
     assert readers.slowest < 3.0
     status_line = site("status", str(root))
     assert status_line.returncode == 0 and release_d[:12] in status_line.stdout
+    # The site's own INFO lines reach the operator's log, beside gunicorn's.
+    log = (root / "log" / "gunicorn.log").read_text()
+    assert f"ready: version 0.1.0+g{release_d[:12]}" in log
+    assert "release C cannot start" in log
+    # Data outside the releases, the service user's alone; releases are root's.
+    assert (root / "shared" / "instance").stat().st_mode & 0o777 == 0o700
+    assert (root / "releases" / release_d).stat().st_uid == 0
 
