@@ -110,6 +110,7 @@ class Readers:
         self.lock = threading.Lock()
         self.failures: list[str] = []
         self.slowest = 0.0
+        self.slowest_path = ""
         self.requests = 0
         self.threads = [threading.Thread(target=self._read, args=(offset,), daemon=True) for offset in range(count)]
 
@@ -127,7 +128,8 @@ class Readers:
             took = time.monotonic() - started
             with self.lock:
                 self.requests += 1
-                self.slowest = max(self.slowest, took)
+                if took > self.slowest:
+                    self.slowest, self.slowest_path = took, path
                 if problem:
                     self.failures.append(problem)
 

@@ -108,7 +108,8 @@ def test_install_upgrade_rollback_and_a_broken_release_under_readers(folder):
         moved = site("upgrade", str(root), "--ref", release_d)
         assert moved.returncode == 0, moved.stdout + moved.stderr
         assert version_of(base).endswith(release_d[:12])
-    print(f"\n{readers.requests} requests, slowest {readers.slowest:.2f} s, {len(readers.failures)} failed")
+    print(f"\n{readers.requests} requests, slowest {readers.slowest:.2f} s ({readers.slowest_path}), "
+          f"{len(readers.failures)} failed")
     print(upgraded.stdout, refused.stdout, refused.stderr, sep="\n")
     assert readers.failures == []
     # The bound for the hand-over: no reader waits more than 3 s.
