@@ -102,6 +102,9 @@ def _master_hook(name, *args):
 
 def on_starting(server):
     """Refuse to bind with settings that cannot work (one line, no traceback)."""
+    # What the site writes (database, index, outbox, the address file) is not
+    # for other users; as a daemon, gunicorn would otherwise leave 022.
+    os.umask(0o077)
     _master_hook("refuse_bad_settings")
 
 
@@ -115,8 +118,6 @@ def post_fork(server, worker):
     # Python stack to the error log before the worker dies; without it the
     # log says only "Worker was sent SIGSEGV".
     faulthandler.enable(file=sys.stderr, all_threads=True)
-    # What the site writes (database, index, outbox) is not for other users.
-    os.umask(0o077)
 
 
 def _worker_services(worker):

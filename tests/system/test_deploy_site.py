@@ -122,5 +122,6 @@ def test_install_upgrade_rollback_and_a_broken_release_under_readers(folder):
     assert "release C cannot start" in log
     # Data outside the releases, the service user's alone; releases are root's.
     assert (root / "shared" / "instance").stat().st_mode & 0o777 == 0o700
+    assert (root / "shared" / "instance" / "miafeed.db").stat().st_mode & 0o777 == 0o600
     assert (root / "releases" / release_d).stat().st_uid == 0
 
