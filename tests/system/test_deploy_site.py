@@ -3,9 +3,10 @@ service user), while six readers read pages, a search and release A's
 hashed stylesheet the whole time:
 
 install A, start; upgrade to B (a changed footer and stylesheet); roll back
-to A; try C, whose wsgi.py raises at import (refused, the site stays on A);
-upgrade to D, whose module layout differs (the worker class and the master
-hooks gunicorn.conf.py names have moved).
+to A; try C, whose wsgi.py raises at import, and E, which starts but whose
+/healthz answers 503 (both refused, the site stays on A); upgrade to D,
+whose module layout differs (the worker class and the master hooks
+gunicorn.conf.py names have moved).
 
 Runs as root (it creates the service user and builds root-owned releases),
 as CI does. The slowest request is printed; bench/upgrade.py measures.
@@ -65,6 +66,9 @@ def test_install_upgrade_rollback_and_a_broken_release_under_readers(folder):
          "miafeed.serving.workers.threaded.HeaderCompleteThreadWorker")
     edit(source / "gunicorn.conf.py", '"miafeed.serving.master_hooks"', '"miafeed.serving.master"')
     release_d = commit(source, "release D: modules moved", "d")
+    start_from(source, release_a)
+    edit(source / "miafeed/version.py", "    if on_disk == loaded:\n", "    if False:  # release E: never healthy\n")
+    release_e = commit(source, "release E: starts, but /healthz answers 503", "e")
 
     root = folder / "root"
     port = free_port()
@@ -101,6 +105,12 @@ def test_install_upgrade_rollback_and_a_broken_release_under_readers(folder):
         assert "rolled back" in refused.stderr, refused.stdout + refused.stderr
         assert version_of(base).endswith(release_a[:12])
         assert (root / "current").resolve().name == release_a
+
+        unhealthy = site("upgrade", str(root), "--ref", release_e, "--wait", "15")
+        assert unhealthy.returncode != 0
+        assert "/healthz did not answer 200" in unhealthy.stderr and "rolled back" in unhealthy.stderr, \
+            unhealthy.stdout + unhealthy.stderr
+        assert version_of(base).endswith(release_a[:12])
 
         # The current release's flask, as the service user with the settings.
         stats = site("flask", str(root), "stats")
