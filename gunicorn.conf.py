@@ -82,9 +82,13 @@ forwarder_headers = ""
 
 # gunicorn's control socket goes in the instance folder, not ~/.gunicorn/
 # (outside the project and, under systemd's ProtectHome, not writable); none
-# at all when that path is too long for a Unix socket name (107 bytes).
+# at all when that path is too long for a Unix socket name (107 bytes). A
+# master started by an upgrade (USR2: gunicorn sets GUNICORN_PID) takes a
+# name of its own, gunicorn.<pid>.ctl: the old master removes its socket's
+# file when it stops, which would otherwise be the new master's.
 _instance = os.environ.get("MIAFEED_INSTANCE_PATH") or os.path.join(RELEASE, "instance")
-control_socket = os.path.join(_instance, "gunicorn.ctl")
+_socket_name = f"gunicorn.{os.getpid()}.ctl" if os.environ.get("GUNICORN_PID") else "gunicorn.ctl"
+control_socket = os.path.join(_instance, _socket_name)
 control_socket_disable = len(control_socket.encode()) > 107
 
 

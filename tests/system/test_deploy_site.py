@@ -124,6 +124,9 @@ def test_install_upgrade_rollback_and_a_broken_release_under_readers(folder):
     assert readers.failures == []
     # The bound for the hand-over: no reader waits more than 3 s.
     assert readers.slowest < 3.0
+    # The serving master's control socket (gunicornc) survived the upgrades.
+    master = (root / "run" / "gunicorn.pid").read_text().strip()
+    assert (root / "shared" / "instance" / f"gunicorn.{master}.ctl").is_socket()
     status_line = site("status", str(root))
     assert status_line.returncode == 0 and release_d[:12] in status_line.stdout
     # The site's own INFO lines reach the operator's log, beside gunicorn's.
