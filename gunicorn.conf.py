@@ -1,36 +1,54 @@
-"""gunicorn settings for `make run` and production.
+"""gunicorn settings for `make run` and production (deploy/site).
+
+This file imports nothing from miafeed. gunicorn's master reads it again on
+a HUP and a new master reads it after an upgrade (USR2), while the code
+around it may be another release's: a module named here could have moved.
+So the master finds the site's code only at call time, by a name, with a
+clear fallback (`_master_hook`), and each worker asks the app it has just
+built (`worker.wsgi`, a Flask app) for its own start and stop hooks.
+
+A release is found through the path this file was read from: deploy/site
+starts gunicorn with `-c ROOT/current/gunicorn.conf.py`, and on USR2
+gunicorn re-executes the same command line, so the new master reads the
+release `current` points at by then. `chdir` and `sys.path` are pinned to
+the real folder, so a master never picks up modules of a release switched
+in after it started (the old workers keep their own code to the end).
 
 Workers are forked without preloading the app, so no database connection,
-Whoosh searcher or thread is ever shared across the fork: each worker builds
-its own app and opens its own handles on first use.
+Whoosh searcher or thread is ever shared across the fork.
 
-Worker class: gthread, with one change (miafeed/serving/worker.py). A sync worker
-serves one connection at a time from the moment it accepts it, so a client
-that sends its headers a byte at a time holds a whole worker: four such
-clients froze a 4-worker site. gunicorn's docs say sync workers need a
-buffering proxy in front, and `make run` may be exposed without one. A
-gthread worker serves WORKERS x THREADS requests at once and keeps idle
-keep-alive connections in its event loop, holding no thread; but once a
-request's first bytes arrive, a thread reads the rest of its headers, so a
-few dozen slow clients still hold every thread. Our worker waits in the
-event loop until the whole header block is there, and closes connections
-whose headers take more than 10 s, so slow clients cost file descriptors,
-not threads (bench/slow_clients.py). A buffering proxy in front still adds
-more: see docs/deployment.md.
-
-Threads and the app: each thread keeps its own Whoosh searcher
-(search/searcher.py), SQLAlchemy gives each request its own session and
-pooled connection (SQLite's pool allows 15 per process, more than THREADS),
-and SQLite's WAL and busy timeout already serve several writers.
+Worker class: gunicorn's gthread, which keeps idle connections in its
+event loop, holding no thread, but gives a thread to a connection as soon
+as its first bytes arrive: 40 clients dribbling their headers held all 32
+threads of 4 workers and /healthz answered once in 12 s
+(bench/slow_clients.py). miafeed/serving/header_wait.py waits for the whole
+header block in the event loop instead, so `make run` without a proxy
+stays up. nginx and Caddy in front buffer slow clients entirely
+(docs/deployment.md).
 """
+import faulthandler
+import importlib
 import multiprocessing
 import os
+import sys
+
+# The release this file belongs to, symlinks resolved: ROOT/releases/<commit>
+# under deploy/site, the checkout under `make run`.
+RELEASE = os.path.dirname(os.path.realpath(__file__))
+chdir = RELEASE
+# `current/.venv/bin/python` puts `current/...` paths on sys.path; resolve
+# them now, so later imports in this master and its workers come from the
+# release (and virtualenv) it started with, whatever `current` says later.
+sys.path[:] = [os.path.realpath(entry) if entry else entry for entry in sys.path]
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # The usual 2 x cores + 1, capped so a big host doesn't open dozens of SQLite
 # connections; override with WEB_CONCURRENCY.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 9)))
-worker_class = "miafeed.serving.worker.HeaderCompleteThreadWorker"
+# gunicorn's gthread, waiting for a request's whole header block in the
+# event loop (miafeed/serving/header_wait.py); a class name, loaded by each
+# master from its own release's code.
+worker_class = "miafeed.serving.header_wait.HeaderCompleteThreadWorker"
 # Requests each worker serves at once (GUNICORN_THREADS to change). Keep it
 # under 15, the connections SQLAlchemy pools per process for SQLite.
 threads = int(os.environ.get("GUNICORN_THREADS", 8))
@@ -42,13 +60,15 @@ accesslog = "-"
 errorlog = "-"
 # Confirmation, preference and unsubscribe tokens never reach the log, and
 # the control socket's address is logged once, not at every worker's boot.
+# A class name, loaded by each master from its own release's code.
 logger_class = "miafeed.serving.server_log.SiteLogger"
 timeout = 30
 graceful_timeout = 20
-# Smaller than gunicorn's defaults: no page of ours needs a long request
-# line or many headers, and every byte a client may send is a byte it can
-# send slowly.
-limit_request_line = 4094
+# Smaller than gunicorn's defaults: no page of ours needs many headers, and
+# every byte a client may send is a byte it can send slowly. The request
+# line keeps gunicorn's most (8190): a long search then reaches the app,
+# which cuts it with a note.
+limit_request_line = 8190
 limit_request_fields = 50
 limit_request_field_size = 8190
 # Behind a proxy, trust X-Forwarded-* only from it (see docs/deployment.md).
@@ -59,87 +79,77 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # it made gunicorn answer 500. A prefix, if ever needed, is the SCRIPT_NAME
 # environment variable of the gunicorn process.
 forwarder_headers = ""
-# gunicorn's most (default 4094): a long search then reaches the app, which cuts it with a note.
-limit_request_line = 8190
 
-# How long an exiting worker waits for its mail thread to finish the mail in
-# flight and give back the rest; under graceful_timeout, after which the
-# master kills the worker.
-MAIL_STOP_SECONDS = 10
-# The same for the search follower's current pass (a rebuild can take longer:
-# then the process ends under it and Whoosh's lock goes with the process).
-FOLLOWER_STOP_SECONDS = 5
-
-
-def post_worker_init(worker):
-    """Warm this worker up, then start its mail delivery thread (see miafeed/newsletter/delivery.py).
-
-    Here and not in create_app, so CLI commands and tests never start one.
-    Rows are claimed atomically, so several workers draining the same queue
-    never send a mail twice.
-    """
-    from miafeed.http.warm_up import warm_up
-    from miafeed.newsletter.delivery import start_background_delivery
-
-    # Before the worker counts as serving (miafeed/serving/handover.py): its
-    # first readers then never pay for compiling templates and opening the index.
-    seconds = warm_up(worker.wsgi)
-    worker.log.debug("Worker %s warmed up in %.2f s", worker.pid, seconds)
-    worker.miafeed_mail_delivery = start_background_delivery(worker.wsgi)
-    _start_search_follower(worker)
+# gunicorn's control socket goes in the instance folder, not ~/.gunicorn/
+# (outside the project and, under systemd's ProtectHome, not writable); none
+# at all when that path is too long for a Unix socket name (107 bytes). A
+# master started by an upgrade (USR2: gunicorn sets GUNICORN_PID) takes a
+# name of its own, gunicorn.<pid>.ctl: the old master removes its socket's
+# file when it stops, which would otherwise be the new master's.
+_instance = os.environ.get("MIAFEED_INSTANCE_PATH") or os.path.join(RELEASE, "instance")
+_socket_name = f"gunicorn.{os.getpid()}.ctl" if os.environ.get("GUNICORN_PID") else "gunicorn.ctl"
+control_socket = os.path.join(_instance, _socket_name)
+control_socket_disable = len(control_socket.encode()) > 107
 
 
-def _stop_mail_delivery(worker):
-    delivery = getattr(worker, "miafeed_mail_delivery", None)
-    if delivery is not None:
-        worker.miafeed_mail_delivery = None
-        if not delivery.stop(timeout=MAIL_STOP_SECONDS):
-            worker.log.warning("Mail thread still sending after %ss; its claim's lease will return the rest", MAIL_STOP_SECONDS)
-
-
-def worker_int(worker):
-    """SIGINT/SIGQUIT (Ctrl-C on `make run`): stop the mail thread cleanly first."""
-    _stop_mail_delivery(worker)
-
-
-def worker_exit(server, worker):
-    """The worker is leaving (reload with HUP, stop, max requests): the mail
-    thread finishes the mail in flight and gives back the rest of its claim,
-    and the search follower ends after its current pass (not cut off in the
-    middle of writing the index)."""
-    _stop_mail_delivery(worker)
-    _stop_search_follower(worker)
-
-
-def _start_search_follower(worker):
-    """Start this worker's search change-log follower (miafeed/search/follow.py).
-
-    Every worker has one; a lock in the instance folder lets one of them
-    apply the log at a time, so the host has one index writer.
-    """
-    from miafeed.search.follow import start_background_follower
-
-    worker.miafeed_search_follower = start_background_follower(worker.wsgi)
-
-
-def _stop_search_follower(worker):
-    follower = getattr(worker, "miafeed_search_follower", None)
-    if follower is not None:
-        worker.miafeed_search_follower = None
-        follower.stop(timeout=FOLLOWER_STOP_SECONDS)
-
-# --- Address, settings check and runtime files (see miafeed/serving/master_hooks.py) ---
-from miafeed.serving import master_hooks  # noqa: E402  (imports no app: nothing shared across the fork)
-
-# In the instance folder, not ~/.gunicorn/ (gunicorn's default outside $XDG_RUNTIME_DIR);
-# none at all if the folder's path is too long to name a Unix socket.
-control_socket = master_hooks.control_socket_path() or "gunicorn.ctl"
-control_socket_disable = master_hooks.control_socket_path() is None
+def _master_hook(name, *args):
+    """Call miafeed.serving.master_hooks.<name>, imported now from this
+    master's release; if that release has no such hook, say so and go on
+    (gunicorn's own behaviour) rather than stop the master."""
+    try:
+        hook = getattr(importlib.import_module("miafeed.serving.master_hooks"), name)
+    except (ImportError, AttributeError) as exc:
+        print(f"Mia's Feed: no master hook {name} in this release ({exc}); going on without it", file=sys.stderr)
+        return None
+    return hook(*args)
 
 
 def on_starting(server):
-    master_hooks.refuse_bad_settings()
+    """Refuse to bind with settings that cannot work (one line, no traceback)."""
+    # What the site writes (database, index, outbox, the address file) is not
+    # for other users; as a daemon, gunicorn would otherwise leave 022.
+    os.umask(0o077)
+    _master_hook("refuse_bad_settings")
 
 
 def when_ready(server):
-    master_hooks.announce(server)
+    """Record the address served and print the one line to open."""
+    _master_hook("announce", server)
+
+
+def post_fork(server, worker):
+    # A crash in C code (SIGSEGV, SIGBUS, SIGABRT) prints every thread's
+    # Python stack to the error log before the worker dies; without it the
+    # log says only "Worker was sent SIGSEGV".
+    faulthandler.enable(file=sys.stderr, all_threads=True)
+
+
+def _worker_services(worker):
+    # The app publishes its worker hooks itself (miafeed/serving/worker_services.py).
+    return getattr(worker.wsgi, "extensions", {}).get("miafeed_worker_services")
+
+
+def post_worker_init(worker):
+    """The app is built: let it warm up and start its background threads
+    (mail delivery, search follower) and its log, before it takes readers."""
+    services = _worker_services(worker)
+    if services is None:
+        worker.log.warning("This app has no worker services: no warm-up, mail thread or search follower")
+        return
+    services.start(worker.log)
+
+
+def worker_int(worker):
+    """SIGINT/SIGQUIT (Ctrl-C on `make run`): stop the background threads cleanly first."""
+    services = _worker_services(worker)
+    if services is not None:
+        services.stop(worker.log)
+
+
+def worker_exit(server, worker):
+    """The worker is leaving (stop, upgrade, max requests): the mail thread
+    finishes the mail in flight and gives back the rest of its claim, and
+    the search follower ends after its current pass."""
+    services = _worker_services(worker)
+    if services is not None:
+        services.stop(worker.log)

@@ -28,7 +28,7 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from miafeed import create_app  # noqa: E402
 from miafeed.extensions import db  # noqa: E402
 from miafeed.models import Article, Category, utcnow  # noqa: E402
-from miafeed.newsletter.delivery import deliver_due  # noqa: E402
+from miafeed.newsletter.sending import deliver_due  # noqa: E402
 from miafeed.newsletter.digests import send_digests  # noqa: E402
 from miafeed.newsletter.models import OutgoingMail, Subscriber, new_nonce  # noqa: E402
 

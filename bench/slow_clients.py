@@ -3,7 +3,7 @@
 Starts gunicorn with the project's gunicorn.conf.py (4 workers, as in the
 report in issue 9) three times: forced to the old sync workers (`-k sync
 --threads 1`), to gunicorn's plain gthread worker (`-k gthread`), and as
-configured (miafeed.serving.worker.HeaderCompleteThreadWorker). In each, N clients open a
+configured (miafeed.serving.header_wait.HeaderCompleteThreadWorker). In each, N clients open a
 connection, send the request line and then one header byte every 2 s for
 HOLD seconds, never finishing their headers; meanwhile /healthz is fetched
 twice a second and its latency recorded. Prints figures; asserts nothing.

@@ -15,8 +15,9 @@
 # (CI sets it for systemd-analyze and nginx, which it installs). Any check
 # that runs and fails makes the exit status 1.
 #
-# The files name /srv/miafeed (where docs/deployment.md puts the checkout);
-# the copies point at this checkout instead, so the programs they name
+# The files name /srv/miafeed (deploy/site's ROOT in docs/deployment.md),
+# its `current` release and `shared/` folder; the copies point at this
+# checkout and the temporary folder instead, so the programs they name
 # (.venv/bin/gunicorn, .venv/bin/flask) exist: run `make setup` first.
 # DEPLOY_DIR checks another copy of the kit (the tests break one on purpose).
 set -uo pipefail
@@ -41,7 +42,9 @@ skip() {
 }
 # A copy of a kit file, pointing at this checkout and the temp folder.
 localise() {
-  sed -e "s#/srv/miafeed#$root#g" -e "s#/var/cache/nginx/miafeed#$work/nginx/cache#g" \
+  sed -e "s#/srv/miafeed/current#$root#g" -e "s#/srv/miafeed/shared/instance#$root/instance#g" \
+      -e "s#/srv/miafeed/shared/static#$root/static/dist#g" -e "s#/srv/miafeed/run#$work/run#g" \
+      -e "s#/srv/miafeed/log#$work/log#g" -e "s#/srv/miafeed#$root#g" -e "s#/var/cache/nginx/miafeed#$work/nginx/cache#g" \
       -e "s#/etc/letsencrypt/live/example.org#$work/tls#g" -e "s#/var/www/letsencrypt#$work/acme#g" "$1"
 }
 

@@ -34,7 +34,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from . import database, ratelimit_storage
     from .http import assets, caching, illustrations, metadata, page_cache, security, unavailable, url_memo, web
-    from .serving import access_log
+    from .serving import access_log, worker_services
     from .articles import bp as articles_bp
     from .content import cli as content_cli
     from .feeds import bp as feeds_bp
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     database.init_app(app)
     ratelimit_storage.init_app(app)
     access_log.init_app(app)
+    worker_services.init_app(app)
     web.init_app(app)
     unavailable.init_app(app)
     metadata.init_app(app)

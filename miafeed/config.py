@@ -222,3 +222,10 @@ MAIL_SEND_RATE = None
 # After the relay answers "slow down" (421, 4.7.x, "rate"), nobody sends for
 # this long, doubling with each such answer in a row (at most 10 minutes).
 MAIL_THROTTLE_SECONDS = 30
+
+# --- Releases side by side (issue 28; see docs/deployment.md) ---
+# A folder of hashed static files kept from earlier releases, served after
+# this release's own static/dist/ so a page an earlier release rendered
+# (in a proxy's cache, or a reader's open tab) never links a missing file.
+# deploy/site sets it to ROOT/shared/static; None serves static/dist/ alone.
+STATIC_ARCHIVE_DIR = None

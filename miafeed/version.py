@@ -4,9 +4,14 @@ code is a git checkout ("0.1.0+g1a2b3c4d5e6f").
 Every host must run the same code (docs: rolling deploys); /healthz,
 `flask version` and the hosts table (`flask stats`) show this string so a
 host left behind is seen. Read once per process and from files only (no
-`git` process): HEAD, then the ref it names, loose or packed, following a
-worktree's `.git` file to its git directory. A tree without .git (a
-`git archive` release) reports the package version alone.
+`git` process): a release built by deploy/site carries a VERSION file;
+otherwise HEAD, then the ref it names, loose or packed, following a
+worktree's `.git` file to its git directory. A tree with neither reports
+the package version alone.
+
+`code_matches_disk` reads the same files again: a worker whose code was
+loaded from one version while the files beside it now say another (a
+checkout pulled in place under a running site) must not be sent readers.
 """
 from __future__ import annotations
 
@@ -16,17 +21,40 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 COMMIT_LENGTH = 12
+# Written by deploy/site into each release (no .git there).
+VERSION_FILE = "VERSION"
 
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """"<package version>+g<commit>" in a checkout, else the package version."""
+    """The version this process loaded: "<package version>+g<commit>"."""
+    return version_on_disk(PROJECT_ROOT)
+
+
+def version_on_disk(root: Path) -> str:
+    """What the files at `root` say the version is, read now."""
+    try:
+        written = (root / VERSION_FILE).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        written = ""
+    if written:
+        return written
     try:
         package = metadata.version("miafeed")
     except metadata.PackageNotFoundError:
         package = "0+unknown"
-    commit = git_commit(PROJECT_ROOT)
+    commit = git_commit(root)
     return f"{package}+g{commit[:COMMIT_LENGTH]}" if commit else package
+
+
+def code_matches_disk() -> dict:
+    """The /healthz "code" check: "ok" when the files this process was
+    loaded from still say the version it loaded, else "stale" (503)."""
+    on_disk = version_on_disk(PROJECT_ROOT)
+    loaded = code_version()
+    if on_disk == loaded:
+        return {"status": "ok", "version": loaded}
+    return {"status": "stale", "version": loaded, "on_disk": on_disk}
 
 
 def git_commit(root: Path) -> str | None:

@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from miafeed.extensions import db
-from miafeed.newsletter.delivery import deliver_due
+from miafeed.newsletter.sending import deliver_due
 from miafeed.newsletter.models import OutgoingMail, Subscriber
 
 import apps

@@ -10,7 +10,9 @@ import pytest
 
 from miafeed.extensions import db
 from miafeed.models import utcnow
-from miafeed.newsletter.delivery import BackgroundDelivery, claim_batch, deliver_batch, deliver_due
+from miafeed.newsletter.delivery import BackgroundDelivery
+from miafeed.newsletter.mail_queue import claim_batch
+from miafeed.newsletter.sending import deliver_batch, deliver_due
 from miafeed.newsletter.digests import send_digests
 from miafeed.newsletter.models import OutgoingMail, Subscriber
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from email import message_from_bytes
 from email.policy import default as default_policy
 
-from miafeed.newsletter.delivery import BackgroundDelivery, claim_batch
+from miafeed.newsletter.delivery import BackgroundDelivery
+from miafeed.newsletter.mail_queue import claim_batch
 from newsletter_support import (  # noqa: F401
     SITE, app, app_config, app_defaults, deliver, free_port, html_part, link, make_app, queued_mail,
     sign_up, smtp_app, smtp_inbox, subscriber, text_part,

@@ -29,6 +29,16 @@ def test_root_against_another_users_instance_is_warned_with_the_command_to_run_i
     assert "cannot write them any more" in warning and "sudo -u " in warning
 
 
+def test_the_command_to_run_instead_loads_the_sites_settings(tmp_path):
+    # Without them the command would run in development mode against a
+    # default database. deploy/site's layout: shared/miafeed.env beside shared/instance/.
+    folder = someone_elses_folder(tmp_path)
+    warning = ownership_warning(folder, euid=0)
+    assert ". /etc/miafeed/miafeed.env;" in warning and f"MIAFEED_INSTANCE_PATH={folder};" in warning
+    (tmp_path / "miafeed.env").write_text("MIAFEED_ENV=production\n")
+    assert f". {tmp_path / 'miafeed.env'};" in ownership_warning(folder, euid=0)
+
+
 def test_no_warning_for_the_owner_or_a_root_owned_instance(tmp_path):
     folder = someone_elses_folder(tmp_path)
     assert ownership_warning(folder, euid=folder.stat().st_uid or 1000) is None

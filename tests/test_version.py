@@ -67,3 +67,26 @@ def test_the_search_follower_records_this_hosts_version(app):
         follow.catch_up()
         row = db.session.get(HostSeen, hosts.host_name())
         assert row.version == code_version()
+
+
+def test_healthz_answers_503_when_the_files_on_disk_name_another_version(client, tmp_path, monkeypatch):
+    # A release folder says its version in VERSION (deploy/site writes it);
+    # a checkout changed in place under running workers says another.
+    from miafeed import version
+
+    (tmp_path / "VERSION").write_text("1.0+gaaaaaaaaaaaa\n")
+    monkeypatch.setattr(version, "PROJECT_ROOT", tmp_path)
+    version.code_version.cache_clear()
+    try:
+        assert version.code_version() == "1.0+gaaaaaaaaaaaa"
+        response = client.get("/healthz")
+        assert response.get_json()["checks"]["code"]["status"] == "ok"
+        (tmp_path / "VERSION").write_text("1.0+gbbbbbbbbbbbb\n")
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        body = response.get_json()
+        assert body["version"] == "1.0+gaaaaaaaaaaaa"
+        assert body["checks"]["code"] == {"status": "stale", "version": "1.0+gaaaaaaaaaaaa",
+                                          "on_disk": "1.0+gbbbbbbbbbbbb"}
+    finally:
+        version.code_version.cache_clear()

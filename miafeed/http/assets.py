@@ -33,12 +33,13 @@ def build(static_root: Path) -> dict[str, str]:
     """Write hashed copies (and their .br/.gz) of static_root's files into static_root/dist.
 
     Returns the manifest: original relative path -> hashed relative path.
-    The dist folder is rebuilt from scratch so no stale name survives.
+    The files of the previous build stay (pages it rendered, still in a
+    proxy's cache or an open tab, link them); older ones are removed, so
+    the folder holds two builds at most.
     """
     dist = static_root / DIST
-    if dist.exists():
-        shutil.rmtree(dist)
-    dist.mkdir(parents=True)
+    previous = load_manifest(static_root)
+    dist.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, str] = {}
     compressor = Compressor(quiet=True)
     for source in sorted(static_root.rglob("*")):
@@ -54,7 +55,19 @@ def build(static_root: Path) -> dict[str, str]:
             compressor.compress(str(target))
         manifest[relative.as_posix()] = hashed.as_posix()
     (dist / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    _remove_older_builds(dist, set(manifest.values()) | set(previous.values()))
     return manifest
+
+
+def _remove_older_builds(dist: Path, kept: set[str]) -> None:
+    # A hashed file and its .br/.gz twins stay while either build names it.
+    for path in sorted(dist.rglob("*"), reverse=True):
+        relative = path.relative_to(dist).as_posix()
+        if path.is_dir():
+            if not any(path.iterdir()):
+                path.rmdir()
+        elif relative != MANIFEST and relative.removesuffix(".br").removesuffix(".gz") not in kept:
+            path.unlink()
 
 
 def load_manifest(static_root: Path) -> dict[str, str]:
@@ -80,8 +93,12 @@ def init_app(app: Flask) -> None:
         if endpoint == "static" and values.get("filename") in manifest:
             values["filename"] = manifest[values["filename"]]
 
+    archive = app.config.get("STATIC_ARCHIVE_DIR")
+    archive_root = Path(archive) if archive and Path(archive).is_dir() else None
+
     def is_hashed(path: str, url: str) -> bool:
-        return url[len(static_prefix) + 1 :] in hashed_names
+        return url[len(static_prefix) + 1 :] in hashed_names or (
+            archive_root is not None and path.startswith(str(archive_root) + "/"))
 
     def add_headers(headers, path: str, url: str) -> None:
         from .security import static_security_headers
@@ -93,16 +110,17 @@ def init_app(app: Flask) -> None:
         for name, value in static_security_headers().items():
             headers[name] = value
 
-    # allow_all_origins=False: nothing here is meant for other sites' scripts.
-    app.extensions["miafeed_static_files"] = lambda wsgi_app: WhiteNoise(
-        wsgi_app,
-        root=str(static_root / DIST),
-        prefix=static_prefix,
-        max_age=60,
-        allow_all_origins=False,
-        add_headers_function=add_headers,
-        immutable_file_test=is_hashed,
-    )
+    def serve_static(wsgi_app):
+        # allow_all_origins=False: nothing here is meant for other sites' scripts.
+        files = WhiteNoise(wsgi_app, max_age=60, allow_all_origins=False, add_headers_function=add_headers,
+                           immutable_file_test=is_hashed)
+        # Earlier releases' hashed files first: this release's own win any name both have.
+        if archive_root is not None:
+            files.add_files(str(archive_root), prefix=static_prefix)
+        files.add_files(str(static_root / DIST), prefix=static_prefix)
+        return files
+
+    app.extensions["miafeed_static_files"] = serve_static
 
 
 def wrap(app: Flask, wsgi_app):

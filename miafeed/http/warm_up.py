@@ -2,12 +2,13 @@
 
 A fresh process compiles every template it renders, prepares every SQL
 statement, opens the search index and reads its first segments on its
-first requests. On a reload every reader moves to new workers at the same
-moment (miafeed/serving/handover.py), so each of them paid that cold cost
-at once: bench/reload.py measured every client stalled 1.3-1.8 s together
-a few seconds after a HUP, on a quiet 2-core machine. gunicorn.conf.py's
-post_worker_init calls `warm_up` before the worker says it is serving, so
-the old workers carry the readers meanwhile.
+first requests. In an upgrade (deploy/site: gunicorn's USR2 hand-over)
+the old workers stop once the new ones answer /healthz, and every reader
+then moves to new workers at the same moment: without a warm-up each of
+them paid that cold cost at once (an earlier measurement: every client
+stalled 1.3-1.8 s together, on a quiet 2-core machine). gunicorn.conf.py's
+post_worker_init (through serving/worker_services.py) calls `warm_up`
+before the worker accepts, so the old workers carry the readers meanwhile.
 
 The pages are rendered inside Flask, under the page cache and WhiteNoise:
 a kept copy of a page would skip the very work being warmed. Nothing here

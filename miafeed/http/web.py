@@ -10,7 +10,7 @@ from sqlalchemy import text
 from ..extensions import db
 from .htmx import wants_fragment  # noqa: F401  (re-exported: views import it from here)
 from .security import HSTS_ONE_YEAR, security_headers
-from ..version import code_version
+from ..version import code_matches_disk, code_version
 
 if TYPE_CHECKING:  # models is imported where used: see nav_categories
     from ..models import SlugAndName
@@ -117,6 +117,9 @@ def init_app(app) -> None:
     @app.get("/healthz")
     def healthz():
         checks = {"database": _database_ok(), "writes": _writes_check(app)}
+        # 503 when this worker's code and the files beside it disagree: a
+        # checkout changed under it serves templates its code does not know.
+        checks["code"] = code_matches_disk()
         checks.update(health_checks(app))
         states = [_check_state(value) for value in checks.values()]
         # 503 only when a part is down. A check that is merely "degraded"

@@ -1,27 +1,19 @@
-"""The mail delivery thread of a gunicorn worker, and the delivery package's
-public names.
+"""The mail delivery thread of a gunicorn worker.
 
 The work is split by job: transports.py sends one mail (SMTP or the outbox
 folder), mail_queue.py keeps the queue's books (claims and their fencing,
 each mail's outcome, retries), sending.py drains claimed batches, and
 mail_health.py says whether mail is going out (backlog, relay pause). This
-module runs sending.deliver_due in a thread, and re-exports the names other
-code has always imported from here (gunicorn.conf.py, the CLI, tests).
+module runs sending.deliver_due in a thread; callers import the other
+names from the module that owns them.
 """
 from __future__ import annotations
 
+import logging
+
 from ..background import BackgroundLoop
 from .mail import mail_queued
-from .mail_health import queue_health
-from .mail_queue import ClaimedMail, RequeueReport, claim_batch, purge_sent, record_outcome, release_claim, requeue_failed
-from .sending import DeliveryReport, deliver_batch, deliver_due
-from .transports import OutboxTransport, PermanentFailure, SmtpTransport, transport_for
-
-__all__ = [
-    "BackgroundDelivery", "ClaimedMail", "DeliveryReport", "OutboxTransport", "PermanentFailure", "RequeueReport",
-    "SmtpTransport", "claim_batch", "deliver_batch", "deliver_due", "purge_sent", "queue_health", "record_outcome",
-    "release_claim", "requeue_failed", "start_background_delivery", "transport_for",
-]
+from .sending import deliver_due
 
 
 class BackgroundDelivery(BackgroundLoop):
@@ -31,7 +23,7 @@ class BackgroundDelivery(BackgroundLoop):
     up the mail the old one gave back without waiting a poll), then wakes
     when this process queues mail (mail.mail_queued) and otherwise every
     MAIL_POLL_SECONDS, to pick up mail queued by other workers or cron.
-    gunicorn.conf.py stops it when the worker exits: stop() finishes the
+    serving/worker_services.py stops it when the worker exits: stop() finishes the
     mail in flight and gives back the rest of the claim. If the thread does
     not end in time (a mail server that hangs mid-send), the claim's lease
     brings the mails back about a minute after the process is gone.
@@ -45,7 +37,11 @@ class BackgroundDelivery(BackgroundLoop):
                          pass_at_start=True)
 
     def one_pass(self) -> None:
-        deliver_due(self.app, should_stop=self.stopping.is_set)
+        report = deliver_due(self.app, should_stop=self.stopping.is_set)
+        if report.sent or report.retrying or report.failed:
+            # Counts only: the operator's log says mail went out, never to whom.
+            logging.getLogger(__name__).info("Mail delivery: %d sent, %d to retry, %d failed for good",
+                                             report.sent, report.retrying, report.failed)
 
 
 def start_background_delivery(app) -> BackgroundDelivery | None:

@@ -32,9 +32,24 @@ def ownership_warning(instance: Path, euid: int | None = None) -> str | None:
         name = pwd.getpwuid(owner).pw_name
     except KeyError:
         name = str(owner)
+    settings = settings_file_for(instance)
     return (f"Warning: running as root, but {instance} belongs to {name}. Files this command writes there "
             f"will be root's and the service (User={name}) cannot write them any more. "
-            f"Run it as the service user instead: sudo -u {name} {_command_line()}")
+            f"Run it as the service user, with the site's settings ({settings}) loaded: "
+            f"sudo -u {name} sh -c {shlex.quote(f'set -a; . {settings}; MIAFEED_INSTANCE_PATH={instance}; set +a; exec {_command_line()}')}")
+
+
+# Where deploy/site and the systemd units read the settings from.
+SYSTEM_SETTINGS = "/etc/miafeed/miafeed.env"
+
+
+def settings_file_for(instance: Path) -> str:
+    """The settings file of the site whose instance folder this is:
+    ROOT/shared/miafeed.env beside ROOT/shared/instance (deploy/site's
+    layout) when it exists, else /etc/miafeed/miafeed.env. Without it the
+    command would run in development mode against a default database."""
+    beside = instance.parent / "miafeed.env"
+    return str(beside) if beside.is_file() else SYSTEM_SETTINGS
 
 
 def _command_line() -> str:

@@ -1,5 +1,6 @@
-"""What gunicorn's master does for the site: check settings, place runtime
-files, record and announce the address. Called from gunicorn.conf.py.
+"""What gunicorn's master does for the site: check settings, record and
+announce the address. gunicorn.conf.py looks these functions up by name
+when it calls them (a release may move this module; the config survives).
 
 Nothing here builds the app or opens the database: the master forks the
 workers, and anything it opened would be shared across the fork.
@@ -11,20 +12,6 @@ import sys
 from .. import default_instance_path, load_settings
 from ..secrets import ConfigurationError
 from ..http.site_url import record_served_url, served_url_from_listener
-
-# A Unix socket path must fit in sun_path (108 bytes on Linux, with its NUL).
-MAX_SOCKET_PATH = 107
-
-
-def control_socket_path() -> str | None:
-    """Where gunicorn's control socket goes: the instance folder.
-
-    gunicorn 25.1+ otherwise makes ~/.gunicorn/ (or uses $XDG_RUNTIME_DIR),
-    outside the project and, under systemd's ProtectHome, not writable at
-    all. None when the instance path is too long for a socket name.
-    """
-    path = f"{default_instance_path().rstrip('/')}/gunicorn.ctl"
-    return path if len(path.encode()) <= MAX_SOCKET_PATH else None
 
 
 def refuse_bad_settings() -> None:

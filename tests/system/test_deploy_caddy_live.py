@@ -42,6 +42,8 @@ def _caddyfile(tmp: Path, port: int, app_port: int) -> str:
         "example.org {": f"{{\n\tadmin off\n\tstorage file_system {tmp / 'data'}\n}}\n\nhttp://127.0.0.1:{port} {{",
         "127.0.0.1:8000": f"127.0.0.1:{app_port}",
         "/var/log/caddy/miafeed-access.log": str(tmp / "access.log"),
+        # deploy/site's archive of every kept release's files; here the checkout's own build.
+        "/srv/miafeed/shared/static": str(ROOT / "static" / "dist"),
         "/srv/miafeed": str(ROOT),
     }
     for old, new in replacements.items():

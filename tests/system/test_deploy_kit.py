@@ -79,7 +79,12 @@ def test_every_service_runs_as_the_site_user_in_a_sandbox_writing_only_instance(
     assert directives["User"] == ["miafeed"]
     assert directives["ProtectSystem"] == ["strict"]
     # instance/, and the optional folders the documented options write (README, Deployment).
-    assert directives["ReadWritePaths"] == ["/srv/miafeed/instance -/var/lib/miafeed -/var/backups/miafeed"]
+    # deploy/site's shared/instance/; the web service also writes its pid file and log.
+    web = "/srv/miafeed/run /srv/miafeed/log " if unit == "miafeed.service" else ""
+    assert directives["ReadWritePaths"] == [
+        f"/srv/miafeed/shared/instance {web}-/var/lib/miafeed -/var/backups/miafeed"]
+    # Every unit runs the release `current` points at.
+    assert all(command.startswith("/srv/miafeed/current/.venv/bin/") for command in directives["ExecStart"])
     for flag in ("NoNewPrivileges", "PrivateTmp", "ProtectHome", "PrivateDevices"):
         assert directives[flag] == ["yes"], flag
     assert directives["CapabilityBoundingSet"] == [""]
@@ -99,4 +104,4 @@ def test_timers_send_each_digest_frequency_deliver_mail_and_back_up():
         "miafeed-backup.timer": "miafeed-backup.service",
     }
     digest = _directives(ROOT / "deploy" / "systemd" / "miafeed-digest@.service")
-    assert digest["ExecStart"] == ["/srv/miafeed/.venv/bin/flask --app wsgi digest send --frequency %i"]
+    assert digest["ExecStart"] == ["/srv/miafeed/current/.venv/bin/flask --app wsgi digest send --frequency %i"]

@@ -37,6 +37,8 @@ def _site_file(tmp: Path, http_port: int, https_port: int, app_port: int) -> str
         "/var/cache/nginx/miafeed": str(tmp / "cache"),
         "/etc/letsencrypt/live/example.org": str(tmp / "tls"),
         "/var/www/letsencrypt": str(tmp / "acme"),
+        # deploy/site's archive of every kept release's files; here the checkout's own build.
+        "/srv/miafeed/shared/static": str(ROOT / "static" / "dist"),
         "/srv/miafeed": str(ROOT),
         "/var/log/nginx/miafeed.access.log": str(tmp / "logs" / "access.log"),
     }

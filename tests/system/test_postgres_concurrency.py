@@ -45,7 +45,7 @@ def deliver_in_child(instance: str, database_uri: str, smtp_port: int, barrier) 
     """One deliverer: drains the queue until nothing is left; returns mails sent.
     It starts when every deliverer is up and connected (the barrier), not at a
     guessed moment, so a slow machine still runs them side by side."""
-    from miafeed.newsletter.delivery import deliver_due
+    from miafeed.newsletter.sending import deliver_due
 
     app = _child_app(instance, database_uri, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_BATCH_SIZE=25)
     barrier.wait(timeout=120)

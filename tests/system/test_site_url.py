@@ -225,15 +225,6 @@ def test_the_ready_line_names_the_address_and_a_different_configured_site(tmp_pa
     )
 
 
-def test_the_control_socket_goes_to_the_instance_folder_unless_its_path_is_too_long(monkeypatch):
-    from miafeed.serving import master_hooks
-
-    monkeypatch.setenv("MIAFEED_INSTANCE_PATH", "/srv/miafeed/instance")
-    assert master_hooks.control_socket_path() == "/srv/miafeed/instance/gunicorn.ctl"
-    monkeypatch.setenv("MIAFEED_INSTANCE_PATH", "/srv/" + "x" * 120)
-    assert master_hooks.control_socket_path() is None
-
-
 def test_a_cli_command_in_production_without_site_url_says_what_to_set(tmp_path):
     env = {name: value for name, value in os.environ.items() if not name.startswith("MIAFEED_")}
     env.update(MIAFEED_INSTANCE_PATH=str(tmp_path), MIAFEED_ENV="production", MIAFEED_SECRET_KEY="k" * 40)
