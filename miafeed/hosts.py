@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
-from .models import HostSeen, utcnow
+from .clock import utcnow
+from .models import HostSeen
 from .version import code_version
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from miafeed.content import import_content
 from miafeed.extensions import db
-from miafeed.models import Article, utcnow
+from miafeed.clock import utcnow
+from miafeed.models import Article
 
 LANCET_REVIEW_SOURCE = "https://medicalxpress.com/news/2025-05-psychological-treatment-linked-physical-brain.html"
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from miafeed.extensions import db
-from miafeed.models import utcnow
+from miafeed.clock import utcnow
 from miafeed.newsletter.delivery import BackgroundDelivery, claim_batch, deliver_batch, deliver_due
 from miafeed.newsletter.digests import send_digests
 from miafeed.newsletter.models import OutgoingMail, Subscriber

@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import Article, ArticleCorrection, Author, Category, SlugAndName, Tag, article_tags
+from ..models import Article, ArticleCorrection, Author, Category, SlugAndName, Tag, article_tags, visible_to_readers
 from .listing import ArticleCard, CardCategory
 
 # The page shows every column but the Markdown source and the plain text
@@ -37,7 +37,7 @@ _ARTICLE = (
     .join(Category, Category.id == Article.category_id)
     .outerjoin(_writer, _writer.id == Article.author_id)
     .outerjoin(_reviewer, _reviewer.id == Article.reviewer_id)
-    .where(Article.slug == bindparam("slug"), Article.draft.is_(False), Article.published_at <= bindparam("now"))
+    .where(Article.slug == bindparam("slug"), visible_to_readers(bindparam("now")))
 )
 _TAGS = (
     select(Tag.slug, Tag.name)
@@ -73,9 +73,6 @@ class CorrectionView:
 
 class ArticleView(ArticleCard):
     """An article with what its page shows: category, writer, reviewer, tags, corrections."""
-
-    def is_visible(self, now: datetime | None = None) -> bool:
-        return not self.draft and self.published_at <= (now or utcnow())
 
 
 def _person(values) -> PersonView | None:

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..models import utcnow
+from ..clock import utcnow
 from .models import HELPFUL, PROBLEM, ReaderFeedback
 
 # A problem report is a note, not a letter; the form says so and caps it too.

@@ -8,8 +8,8 @@ from flask import Response, abort, jsonify, make_response, render_template, requ
 from sqlalchemy import text
 
 from ..extensions import db
-from .htmx import wants_fragment  # noqa: F401  (re-exported: views import it from here)
-from .security import HSTS_ONE_YEAR, security_headers
+from .htmx import wants_fragment
+from .security import security_headers
 from ..version import code_version
 
 if TYPE_CHECKING:  # models is imported where used: see nav_categories
@@ -178,7 +178,7 @@ def server_error_response(app) -> Response:
         response = make_response(STATIC_500_BODY, 500)
         response.mimetype = "text/html"
     production = app.config.get("ENV") == "production"
-    for name, value in security_headers(production, app.config.get("HSTS", HSTS_ONE_YEAR)).items():
+    for name, value in security_headers(production, app.config["HSTS"]).items():
         response.headers.setdefault(name, value)
     response.headers["Cache-Control"] = "no-store"
     return response

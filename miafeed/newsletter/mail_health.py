@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select, update
 
 from ..database import insert_ignoring_conflicts, write_transaction
 from ..extensions import db
-from ..models import utcnow
+from ..clock import utcnow
 from .models import FAILED, QUEUED, SENDING, MailRelayPause, OutgoingMail
 
 log = logging.getLogger(__name__)

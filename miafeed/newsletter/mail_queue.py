@@ -36,7 +36,7 @@ from sqlalchemy import delete, select, update
 
 from ..database import for_update_skip_locked, write_transaction
 from ..extensions import db
-from ..models import utcnow
+from ..clock import utcnow
 from . import bounces
 from .mail import mail_queued
 from .models import FAILED, QUEUED, SENDING, SENT, UNSUBSCRIBED, OutgoingMail, Subscriber

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from ..models import utcnow
+from ..clock import utcnow
 from . import mail_health
 from .mail_queue import ClaimedMail, claim_batch, hold_claim, lease, purge_sent, record_outcome, release_claim
 from .models import FAILED, QUEUED, SENT

@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import write_transaction
 from ..extensions import db
-from ..models import SearchMiss, utcnow
+from ..clock import utcnow
+from ..models import SearchMiss
 
 log = logging.getLogger(__name__)
 
