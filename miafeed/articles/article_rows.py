@@ -43,7 +43,7 @@ _CORRECTIONS = (
 )
 
 
-def _person(values) -> PersonView | None:
+def _person(values) -> RowPerson | None:
     return RowPerson(*values) if values[0] is not None else None
 
 

@@ -23,6 +23,7 @@ from ..extensions import db
 from ..http.site_url import absolute_url
 from ..models import Article, ArticleCorrection, Author, Category, SitePage, Tag, article_tags, category_order, visible_articles
 
+# (absolute URL, last change or None)
 Entry = tuple[str, "datetime | None"]
 
 # Pages that change with the articles: listed with the newest article's date.
