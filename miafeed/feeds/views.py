@@ -13,7 +13,7 @@ from flask import Response, abort, current_app, render_template
 from sqlalchemy import select
 
 from ..extensions import db
-from ..http.shared_page import shared_page
+from ..http.caching import shared_page
 from ..http.site_url import absolute_url
 from ..models import Article, Category, visible_articles
 from .blueprint import bp

@@ -8,7 +8,7 @@ from ..articles.listing import paginate
 from ..content.pages import TOP_LEVEL_PAGES
 from ..extensions import db
 from ..models import Article, ArticleCorrection, Author, SitePage, visible_articles
-from ..http.shared_page import shared_page
+from ..http.caching import shared_page
 from ..http.web import page_number
 
 bp = Blueprint("site", __name__)
