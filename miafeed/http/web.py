@@ -68,7 +68,10 @@ def nav_categories(app) -> tuple[SlugAndName, ...]:
 
     They change only with the content, so they are read once per content
     version (content/version.py), not per page: the query and its ORM
-    objects were a tenth of a page's CPU. The error pages use this too, so
+    objects were a tenth of a page's CPU. Kept with the page cache on
+    (issue 32): every search of the long tail renders the header, and
+    without this a long-tail search cost well over 10 % more CPU (median
+    3.5 -> 5.2 ms in process, a noisy shared machine). The error pages use this too, so
     a broken database gives an empty list, not a second failure.
     """
     from ..content import version
