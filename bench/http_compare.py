@@ -20,11 +20,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from http_bench import BIN, BROWSER, fetch, free_port, long_tail_script, wait_until_up, wrk  # noqa: E402
+from http_bench import BIN, BROWSER, PORTS, fetch, free_port, gunicorn, long_tail_script, wrk  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,27 +33,11 @@ def prepare(tree: Path, folder: str, port: int) -> dict:
     """An instance with the demo content imported by `tree`'s own code."""
     env = dict(os.environ, MIAFEED_INSTANCE_PATH=folder, MIAFEED_SITE_URL=f"http://127.0.0.1:{port}",
                MIAFEED_ENV="development", MIAFEED_MAIL_BACKGROUND_DELIVERY="false", PYTHONPATH=str(tree),
-               WEB_CONCURRENCY=os.environ.get("WEB_CONCURRENCY", "2"), HOST="127.0.0.1", PORT=str(port))
+               WEB_CONCURRENCY=os.environ.get("WEB_CONCURRENCY", "2"))
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     for command in (["db", "upgrade", "heads"], ["content", "import", str(tree / "content")], ["search", "reindex"]):
         subprocess.run([*flask, *command], cwd=tree, env=env, check=True, capture_output=True)
     return env
-
-
-@contextmanager
-def site(tree: Path, env: dict):
-    server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=tree, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{env['PORT']}"
-    try:
-        wait_until_up(base + "/healthz", server)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def main() -> None:
@@ -69,7 +53,9 @@ def main() -> None:
         for name, tree in trees.items():
             folder = Path(tmp) / name.replace(" ", "-")
             folder.mkdir()
-            bases[name] = servers.enter_context(site(tree, prepare(tree, str(folder), free_port())))
+            PORTS[name] = free_port()
+            env = prepare(tree, str(folder), PORTS[name])
+            bases[name] = servers.enter_context(gunicorn(name, "wsgi:app", env, "gunicorn.conf.py", "/healthz", tree))
         home = fetch(bases["this tree"] + "/")[0].decode()
         routes = {
             "home": ("/", None),
