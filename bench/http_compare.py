@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=10)
+    parser.add_argument("--only", nargs="+", default=None, metavar="ROUTE", help="measure only these routes (names as printed)")
     args = parser.parse_args()
     trees = {"this tree": ROOT, "other": args.against.resolve()}
     with tempfile.TemporaryDirectory(prefix="miafeed-compare-") as tmp, ExitStack() as servers:
@@ -63,6 +64,8 @@ def main() -> None:
             "category": (re.search(r'href="(/category/[^"/]+)"', home).group(1), None),
             "search long tail": ("/search", long_tail_script(Path(tmp))),
         }
+        if args.only:
+            routes = {name: routes[name] for name in args.only}
         for base in bases.values():  # warm up: open databases and searchers, keep each page once
             for path, script in routes.values():
                 wrk(base + path, {}, 4 if script else 2, args.connections, script)
