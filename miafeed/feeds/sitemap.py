@@ -4,8 +4,8 @@ Every page a crawler should find is here, as (absolute URL, last change or
 None), and templates/feeds/sitemap.xml only writes them out. A new kind of
 page adds its entries in this module:
 
-* a page with no date of its own (a fixed page like /sample-digest): its
-  endpoint in FIXED_PAGES;
+* a page at a fixed address: its endpoint in DATED_BY_ARTICLES (a page
+  whose content follows the articles, like /sample-digest) or UNDATED;
 * pages read from the database: a function below, added to `entries()`.
 
 Only what a reader can see is listed (models.visible_to_readers); a
@@ -27,7 +27,9 @@ from ..models import Article, ArticleCorrection, Author, Category, SitePage, Tag
 Entry = tuple[str, "datetime | None"]
 
 # Pages that change with the articles: listed with the newest article's date.
-FIXED_PAGES = ("sample_digest",)
+DATED_BY_ARTICLES = ("sample_digest",)
+# Pages of their own with no date a crawler could use: listed without one.
+UNDATED: tuple[str, ...] = ()
 
 
 def entries() -> list[Entry]:
@@ -40,7 +42,8 @@ def entries() -> list[Entry]:
         (absolute_url("articles.home"), newest),
         *((absolute_url("articles.article", slug=slug), changed) for slug, changed in articles),
         *_listings(),
-        *((absolute_url(endpoint), newest) for endpoint in FIXED_PAGES),
+        *((absolute_url(endpoint), newest) for endpoint in DATED_BY_ARTICLES),
+        *((absolute_url(endpoint), None) for endpoint in UNDATED),
         *_site_pages(),
         *_authors(),
     ]
