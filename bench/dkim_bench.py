@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 from miafeed import create_app  # noqa: E402
 from miafeed.extensions import db  # noqa: E402
-from miafeed.models import utcnow  # noqa: E402
+from miafeed.clock import utcnow  # noqa: E402
 from miafeed.newsletter.digests import DigestArticle, compose_digest  # noqa: E402
 from miafeed.newsletter.models import Subscriber  # noqa: E402
 

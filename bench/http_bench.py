@@ -74,10 +74,11 @@ def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 60) -> No
 
 
 @contextmanager
-def gunicorn(name: str, app: str, env: dict, config: str, health: str):
+def gunicorn(name: str, app: str, env: dict, config: str, health: str, tree: Path = ROOT):
+    """gunicorn serving `app` from `tree` (this checkout unless told) on PORTS[name]."""
     port = PORTS[name]
     env = dict(env, HOST="127.0.0.1", PORT=str(port))
-    server = subprocess.Popen([str(BIN / "gunicorn"), "-c", config, app], cwd=ROOT, env=env,
+    server = subprocess.Popen([str(BIN / "gunicorn"), "-c", config, app], cwd=tree, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_up(f"http://127.0.0.1:{port}{health}", server)

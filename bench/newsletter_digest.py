@@ -27,7 +27,8 @@ from aiosmtpd.controller import Controller  # noqa: E402
 
 from miafeed import create_app  # noqa: E402
 from miafeed.extensions import db  # noqa: E402
-from miafeed.models import Article, Category, utcnow  # noqa: E402
+from miafeed.clock import utcnow  # noqa: E402
+from miafeed.models import Article, Category  # noqa: E402
 from miafeed.newsletter.sending import deliver_due  # noqa: E402
 from miafeed.newsletter.digests import send_digests  # noqa: E402
 from miafeed.newsletter.models import OutgoingMail, Subscriber, new_nonce  # noqa: E402

@@ -59,9 +59,13 @@ check_systemd() {
   done
   # Timers name template instances (miafeed-digest@daily.service): verify
   # those instances too, found through the copied folder.
-  ln -s "$units/miafeed-digest@.service" "$units/miafeed-digest@daily.service"
-  ln -s "$units/miafeed-digest@.service" "$units/miafeed-digest@weekly.service"
-  ln -s "$units/miafeed-digest@.service" "$units/miafeed-digest@monthly.service"
+  # One per frequency, named by its timer: miafeed-digest-weekly.timer must
+  # start miafeed-digest@weekly.service, checked below.
+  local digest_timer frequency
+  for digest_timer in "$units"/miafeed-digest-*.timer; do
+    frequency="$(basename "$digest_timer" .timer)"; frequency="${frequency#miafeed-digest-}"
+    ln -s "$units/miafeed-digest@.service" "$units/miafeed-digest@$frequency.service"
+  done
   local files=()
   for file in "$units"/*.service "$units"/*.timer; do
     case "$file" in *@.service) ;; *) files+=("$file") ;; esac

@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
 
     from . import database, ratelimit_storage
-    from .http import assets, caching, illustrations, metadata, page_cache, security, unavailable, url_memo, web
+    from .http import assets, caching, illustrations, metadata, security, unavailable, url_memo, web
     from .serving import access_log, worker_services
     from .articles import bp as articles_bp
     from .content import cli as content_cli
@@ -49,7 +49,6 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     metadata.init_app(app)
     security.init_app(app)
     caching.init_app(app)
-    page_cache.init_app(app)
     assets.init_app(app)
     url_memo.install(app)
     illustrations.init_app(app)
@@ -78,7 +77,7 @@ def _assemble_wsgi_stack(app: Flask) -> None:
 
     From the outside in:
     1. WhiteNoise (assets.py) answers /static/ from files, before anything else;
-    2. the page cache (page_cache.py) answers a kept shared page before
+    2. the page cache (caching.py) answers a kept shared page before
        Flask does any work, and keeps what Flask renders for shared pages;
     3. ProxyFix (web.py), when PROXY_HOPS is set, turns X-Forwarded-For and
        -Proto into the reader's address and scheme for the rate limiter and
@@ -86,11 +85,11 @@ def _assemble_wsgi_stack(app: Flask) -> None:
     4. Flask.
     Each module only builds its layer; the order is decided here.
     """
-    from .http import assets, page_cache, web
+    from .http import assets, caching, web
 
     stack = app.wsgi_app
     stack = web.trust_proxies(app, stack)
-    stack = page_cache.wrap(app, stack)
+    stack = caching.wrap(app, stack)
     stack = assets.wrap(app, stack)
     app.wsgi_app = stack
 

@@ -3,7 +3,7 @@
 Every stored time is a naive UTC datetime, so every module that stamps or
 compares one asks here. It imports nothing from the application, so the
 models, the newsletter tables and the page cache can all use it without
-importing each other (models.py re-exports it for older imports).
+importing each other.
 """
 from __future__ import annotations
 

@@ -25,6 +25,9 @@ SITE_TAGLINE = "Health research, in plain language."
 # canonical URLs). None: the address gunicorn serves on (`make run PORT=9000`
 # gives http://127.0.0.1:9000); production must set it. See site_url.py.
 SITE_URL = None
+# Set by the server for its workers (MIAFEED_SERVED_URL, see site_url.py):
+# the address it serves on, the fallback for SITE_URL in development.
+SERVED_URL = None
 
 # The content folder `content import` (and `make db`) imports when given no
 # path. None: the repository's demo content/ in development, nothing in
@@ -61,6 +64,9 @@ WTF_CSRF_ENABLED = False
 # Extra origins (https://host[:port]) whose pages may post forms here, for
 # example a second domain of the site. SITE_URL's origin is always trusted.
 TRUSTED_ORIGINS = []
+# The Strict-Transport-Security value sent in production (security.py); an
+# empty string sends none.
+HSTS = "max-age=31536000; includeSubDomains"
 
 # --- Caching (see docs/architecture.md, "Caching") ---
 # What browsers, proxies and CDNs are told about shared pages. A minute
@@ -79,6 +85,9 @@ PAGE_CACHE_SECONDS = 30
 PAGE_CACHE_TYPE = "SimpleCache"
 PAGE_CACHE_MAX_ENTRIES = 1000
 PAGE_CACHE_REDIS_URL = None
+# None: url_for('static', ...) gives the hashed names when
+# static/dist/manifest.json exists; False gives the plain names (tests).
+STATIC_HASHED_URLS = None
 
 # --- Newsletter (see docs/architecture.md, The newsletter) ---
 # SMTP delivery when MAIL_SERVER is set; otherwise each mail is written as an
@@ -150,6 +159,13 @@ FEEDBACK_RATE_LIMIT = "10 per minute; 100 per day"
 # Answers are deleted after this many days (with every new answer, and by
 # `flask feedback prune`); the privacy page says so.
 FEEDBACK_KEEP_DAYS = 365
+
+# --- Search (see docs/architecture.md, Search) ---
+# Where the Whoosh indexes live. None: instance/search/.
+SEARCH_INDEX_DIR = None
+# Processes that analyse text during `search reindex` (the VM has 2 cores);
+# `--procs N` for one run.
+SEARCH_WRITER_PROCS = 2
 
 # --- Search replicas (see docs/deployment.md, Several hosts) ---
 # Each host applies the search change log to its own index this often.

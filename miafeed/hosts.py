@@ -23,7 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .database import WriteUnavailable, write_transaction
 from .extensions import db
-from .models import HostSeen, utcnow
+from .clock import utcnow
+from .models import HostSeen
 from .version import code_version
 
 log = logging.getLogger(__name__)

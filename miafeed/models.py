@@ -8,13 +8,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, select
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, and_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .clock import utcnow  # noqa: F401  (re-exported: many modules import it from here)
+from .clock import utcnow
 from .extensions import db
-
-
 
 
 article_tags = Table(
@@ -184,9 +182,6 @@ class Article(db.Model):
     def last_modified(self) -> datetime:
         return self.updated_at or self.published_at
 
-    def is_visible(self, now: datetime | None = None) -> bool:
-        return not self.draft and self.published_at <= (now or utcnow())
-
     def __repr__(self) -> str:
         return f"<Article {self.slug}>"
 
@@ -279,20 +274,23 @@ class HostSeen(db.Model):
     seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+def visible_to_readers(now):
+    """The one rule for which articles a reader may see: not a draft, and
+    published by `now` (a datetime, or a bindparam in a statement built once).
+
+    A SQL condition on Article; selected as a column (`.label(...)`) it gives
+    the same answer for every row, so no Python copy of the rule is needed."""
+    return and_(Article.draft.is_(False), Article.published_at <= now)
+
+
 def visible_articles(now: datetime | None = None):
-    """A select() of the articles readers may see: not drafts, not in the future,
-    newest first. Callers add filters and paging."""
+    """A select() of the articles readers may see (visible_to_readers), newest
+    first. Callers add filters and paging."""
     return (
         select(Article)
-        .where(Article.draft.is_(False), Article.published_at <= (now or utcnow()))
+        .where(visible_to_readers(now or utcnow()))
         .order_by(Article.published_at.desc(), Article.id.desc())
     )
-
-
-# The newsletter's tables (Subscriber, OutgoingMail) live with the newsletter;
-# imported here so that `flask db migrate` and db.create_all() see every
-# table. A module import, not names, so importing either module first works.
-from .newsletter import models as newsletter_models  # noqa: E402,F401
 
 
 class SearchSynonym(db.Model):

@@ -5,12 +5,18 @@ A fresh app and database per test. Settings come in two layers: a module's
 defaults (the `app_defaults` fixture; tests/newsletter_support.py gives the
 newsletter tests theirs) and one test's own (`app_config`, usually through
 `@pytest.mark.parametrize("app_config", [{...}])`).
+
+Tests that only read the demo content/ folder share one import per module
+(`demo_app`): importing it takes over a second, and a dozen tests read it.
+A test that writes (imports more, deletes from the index) takes `app` and
+imports for itself.
 """
 from __future__ import annotations
 
 import pytest
 
 from miafeed import create_app
+from miafeed.content import import_content
 from miafeed.extensions import db
 
 from database_support import database_uri_for
@@ -42,6 +48,21 @@ def make_app(tmp_path, **settings):
         db.create_all()
     _latest[:] = [app]
     return app
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    """An app with the demo content/ folder imported once, for every test of a
+    module that reads it and writes nothing."""
+    instance = tmp_path_factory.mktemp("demo") / "instance"
+    app = make_app(instance.parent, SQLALCHEMY_DATABASE_URI=database_uri_for(instance, for_module=True))
+    with app.app_context():
+        assert import_content(app.config["CONTENT_DIR"]).added
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import time_machine
 
 from miafeed.content import import_content
 
-from apps import app, app_config, app_defaults  # noqa: F401  (the suite's one app fixture)
+from apps import app, app_config, app_defaults, demo_app  # noqa: F401  (the suite's app fixtures)
 from clock import NOW, iso_day
 from database_support import ON_POSTGRES, close_test_databases, drop_test_databases
 

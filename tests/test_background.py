@@ -1,8 +1,8 @@
 """The background-thread skeleton the mail delivery and search follower share."""
 import threading
-import time
 
 from miafeed.background import BackgroundLoop
+from processes import wait_until
 
 
 class Counting(BackgroundLoop):
@@ -21,10 +21,7 @@ class Counting(BackgroundLoop):
 
 
 def wait_for(condition, seconds=10):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never came true"
-        threading.Event().wait(0.01)
+    wait_until(condition, seconds, "the loop's state", step=0.01)
 
 
 def test_a_failing_pass_is_logged_and_the_next_wake_runs_again(app, caplog):

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from miafeed.extensions import db
-from miafeed.newsletter.models import Subscriber
+from factories import gen_subscriber
 
 
 @pytest.fixture(autouse=True)
@@ -23,8 +22,7 @@ def sqlite_only(app):
 
 def _add_subscriber(app, email: str) -> None:
     with app.app_context():
-        db.session.add(Subscriber(email=email, frequency="weekly", status="active"))
-        db.session.commit()
+        gen_subscriber(email)
 
 
 def _emails(path: Path) -> set[str]:

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from miafeed.content import ImportError_, import_content
 from miafeed.extensions import db
-from miafeed.models import Article, Category, Tag, utcnow
+from miafeed.clock import utcnow
+from miafeed.models import Article, Category, Tag
 from clock import iso_day
 
 

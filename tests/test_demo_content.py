@@ -6,18 +6,22 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from miafeed.content import import_content
 from miafeed.extensions import db
-from miafeed.models import Article, utcnow
+from miafeed.clock import utcnow
+from miafeed.models import Article
 
 LANCET_REVIEW_SOURCE = "https://medicalxpress.com/news/2025-05-psychological-treatment-linked-physical-brain.html"
 
 
 @pytest.fixture
+def app(demo_app):
+    """Every test here reads the demo site, imported once for the module."""
+    return demo_app
+
+
+@pytest.fixture
 def demo_articles(app):
     with app.app_context():
-        result = import_content(app.config["CONTENT_DIR"])
-        assert result.added
         yield db.session.scalars(select(Article)).all()
 
 

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from miafeed.models import utcnow
+from miafeed.clock import utcnow
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

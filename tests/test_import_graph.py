@@ -81,7 +81,7 @@ def test_relative_imports_resolve_to_application_modules(tmp_path):
     modules = application_modules()
     known = set(modules)
     assert "miafeed.clock" in imported_modules("miafeed.models", modules["miafeed.models"], known)
-    assert "miafeed.content.version" in imported_modules("miafeed.http.page_cache", modules["miafeed.http.page_cache"], known)
+    assert "miafeed.content.version" in imported_modules("miafeed.http.caching", modules["miafeed.http.caching"], known)
 
 
 def test_no_module_of_the_application_imports_itself_back():

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections import Counter
 
 import pytest
@@ -19,6 +18,7 @@ from miafeed.extensions import db
 from miafeed.newsletter.models import OutgoingMail
 from miafeed.newsletter.sending import deliver_due
 from miafeed.newsletter.transports import DATA, MAIL, RCPT, RECIPIENT, RELAY, UNSURE, PermanentFailure
+from processes import wait_until
 from newsletter_support import Inbox, free_port, make_app, queued_mail, sign_up, subscriber
 
 READERS = [f"reader{number}@example.org" for number in range(8)]
@@ -32,14 +32,7 @@ def _sign_up_all(app, addresses=READERS) -> None:
 
 def _poll(predicate, seconds: float = 30, every: float = 0.05):
     """Call `predicate` until it returns something true; fail after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while True:
-        result = predicate()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "gave up waiting"
-        # The pause between two polls (an Event's timed wait never ends under faketime).
-        time.sleep(every)
+    return wait_until(predicate, seconds, "the relay's state", step=every)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from miafeed.extensions import db
-from miafeed.models import utcnow
+from miafeed.clock import utcnow
 from miafeed.newsletter.delivery import BackgroundDelivery
 from miafeed.newsletter.mail_queue import claim_batch
 from miafeed.newsletter.sending import deliver_batch, deliver_due

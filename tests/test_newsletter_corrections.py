@@ -7,7 +7,7 @@ import pytest
 
 from miafeed.content import import_content
 from miafeed.extensions import db
-from miafeed.models import utcnow
+from miafeed.clock import utcnow
 from miafeed.newsletter import digests
 from miafeed.newsletter.models import Subscriber
 from newsletter_support import (  # noqa: F401

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from miafeed.content import import_content
-from miafeed.extensions import db
-from miafeed.models import utcnow
+from miafeed.clock import utcnow
 from miafeed.newsletter import digests
-from miafeed.newsletter.models import Subscriber
+from miafeed.newsletter.frequencies import period_key
+from factories import gen_article, gen_subscriber
 from newsletter_support import (  # noqa: F401
     app, app_config, app_defaults, deliver, html_part, link, queued_mail, smtp_app, smtp_inbox, subscriber, text_part,
 )
@@ -22,8 +22,7 @@ def iso(moment):
 
 def add_subscriber(app, email, frequency="weekly", status="active", **fields):
     with app.app_context():
-        db.session.add(Subscriber(email=email, frequency=frequency, status=status, consent_version="v", consent_source="/", **fields))
-        db.session.commit()
+        gen_subscriber(email, frequency, status, **fields)
 
 
 @pytest.fixture
@@ -138,13 +137,31 @@ def test_next_digest_has_only_what_was_published_since_the_last(app, content, ar
     assert "Naps help memory" not in second.message
 
 
-def test_a_digest_holds_at_most_ten_articles(app, content):
-    for number in range(12):
-        content.write(f"a{number:02d}", title=f"Study number {number:02d}",
-                      published=iso(utcnow() - timedelta(hours=number + 1)))
+def test_a_fortnightly_reader_gets_one_digest_per_two_iso_weeks(app):
+    # The fortnightly timer fires every Monday; the period key makes the
+    # second run of a fortnight send nothing, even with news since the first.
+    start = utcnow() + timedelta(days=1)
+    if start.isocalendar()[1] % 2 == 0:  # start in the first week of a fortnight
+        start += timedelta(days=7)
     with app.app_context():
-        import_content(content.root)
-        add_subscriber(app, "daily@example.org", frequency="daily")
+        gen_article("Sleep and memory", published_at=utcnow() - timedelta(days=1))
+        gen_article("Walking and mood", published_at=start + timedelta(days=3))
+        gen_article("Tai chi and balance", published_at=start + timedelta(days=10))
+        gen_subscriber("fortnightly@example.org", frequency="fortnightly")
+        sent = [digests.send_digests("fortnightly", now=start + timedelta(days=days)).sent for days in (0, 7, 14)]
+    assert sent == [1, 0, 1]
+    first, second = queued_mail(app, "fortnightly@example.org")
+    assert first.subject == "Your fortnightly Mia's Feed digest: 1 new article"
+    assert "Walking and mood" in second.message and "Tai chi and balance" in second.message
+    assert subscriber(app, "fortnightly@example.org").last_digest_period == period_key(
+        "fortnightly", start + timedelta(days=14))
+
+
+def test_a_digest_holds_at_most_ten_articles(app):
+    with app.app_context():
+        for number in range(12):
+            gen_article(f"Study number {number:02d}", published_at=utcnow() - timedelta(hours=number + 1))
+        gen_subscriber("daily@example.org", frequency="daily")
         digests.send_digests("daily")
     [mail] = queued_mail(app, "daily@example.org")
     assert "10 new articles" in mail.subject
@@ -175,11 +192,15 @@ def test_digest_follows_a_frequency_change(app, runner, articles):
     assert "1 sent" in runner.invoke(args=["digest", "send", "--frequency", "daily"]).output
 
 
-def test_period_keys_name_the_day_the_iso_week_and_the_month():
+def test_period_keys_name_the_day_the_iso_week_the_fortnight_and_the_month():
     moment = utcnow().replace(year=2026, month=11, day=25)
-    assert digests.period_key("daily", moment) == "daily:2026-11-25"
-    assert digests.period_key("weekly", moment) == "weekly:2026-W48"
-    assert digests.period_key("monthly", moment) == "monthly:2026-11"
+    assert period_key("daily", moment) == "daily:2026-11-25"
+    assert period_key("weekly", moment) == "weekly:2026-W48"
+    assert period_key("monthly", moment) == "monthly:2026-11"
+    # A fortnight is two ISO weeks, named by its first: weeks 47 and 48 share a key, 49 starts the next.
+    assert period_key("fortnightly", moment) == "fortnightly:2026-W47"
+    assert period_key("fortnightly", moment - timedelta(days=7)) == "fortnightly:2026-W47"
+    assert period_key("fortnightly", moment + timedelta(days=7)) == "fortnightly:2026-W49"
 
 
 def test_a_digest_that_cannot_be_composed_is_counted_as_failed_and_the_rest_still_go(app, runner, articles, monkeypatch):

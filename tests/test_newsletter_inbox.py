@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from miafeed.content import import_content
 from miafeed.database import write_transaction
 from miafeed.extensions import db
-from miafeed.models import Category, utcnow
+from miafeed.clock import utcnow
+from miafeed.models import Category
 from miafeed.newsletter import digests, mail, subscriptions
 from miafeed.newsletter.models import Subscriber
 from miafeed.newsletter.signing import DkimSettingsError

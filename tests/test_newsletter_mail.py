@@ -2,13 +2,13 @@
 the outbox folder, retries, and never sending one mail twice."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from email import message_from_bytes
 from email.policy import default as default_policy
 
 from miafeed.newsletter.delivery import BackgroundDelivery
 from miafeed.newsletter.mail_queue import claim_batch
+from processes import wait_until
 from newsletter_support import (  # noqa: F401
     SITE, app, app_config, app_defaults, deliver, free_port, html_part, link, make_app, queued_mail,
     sign_up, smtp_app, smtp_inbox, subscriber, text_part,
@@ -123,9 +123,7 @@ def test_background_thread_delivers_a_confirmation_within_seconds(smtp_app):
     worker = BackgroundDelivery(app).start()
     try:
         sign_up(app.test_client(), "quick@example.org")
-        deadline = time.monotonic() + 10
-        while not inbox.to("quick@example.org") and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: inbox.to("quick@example.org"), 10, "the confirmation in the inbox", step=0.05)
     finally:
         worker.stop()
     assert len(inbox.to("quick@example.org")) == 1

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from miafeed.extensions import db
-from miafeed.models import utcnow
+from miafeed.clock import utcnow
+from miafeed.newsletter.frequencies import FREQUENCIES, in_words
 from miafeed.newsletter.models import Subscriber
 from newsletter_support import app, app_config, app_defaults, queued_mail, sign_up, subscriber  # noqa: F401
 
@@ -18,8 +19,9 @@ def test_home_page_has_the_inline_form_with_frequency_and_privacy_link(client):
     assert 'type="email"' in page and 'autocomplete="email"' in page
     assert "How often would you like updates?" in page
     assert re.search(r'<input checked[^>]*value="weekly"', page)
-    for value in ("daily", "weekly", "monthly"):
+    for value in FREQUENCIES:
         assert f'value="{value}"' in page
+    assert re.search(r'value="fortnightly"[^>]*> Fortnightly</label>', page)
     assert 'href="/privacy"' in page
     assert 'name="website"' in page  # the honeypot
     assert 'hx-post="/newsletter/subscribe"' in page
@@ -37,6 +39,13 @@ def test_subscribe_with_htmx_answers_check_your_inbox_in_place(client, app):
     assert stored.consent_source == "/articles/a-study" and stored.consent_version
     [mail] = queued_mail(app, "mia@example.org")
     assert mail.kind == "confirm"
+
+
+def test_every_frequency_offered_is_stored_as_chosen(client, app):
+    # "fortnightly" is 11 characters: it needs the wider column (migration 0014) on PostgreSQL.
+    for frequency in FREQUENCIES:
+        assert sign_up(client, f"{frequency}@example.org", frequency).status_code == 200
+        assert subscriber(app, f"{frequency}@example.org").frequency == frequency
 
 
 def test_subscribe_without_javascript_answers_with_a_full_page(client):
@@ -64,7 +73,8 @@ def test_invalid_input_without_javascript_gets_422_and_the_full_page(client):
 
 def test_unknown_frequency_is_refused(client, app):
     page = sign_up(client, "reader@example.org", "hourly").get_data(as_text=True)
-    assert "Choose daily, weekly or monthly." in page
+    assert f"Choose {in_words()}." in page
+    assert "Choose daily, weekly, fortnightly or monthly." in page
     assert subscriber(app, "reader@example.org") is None
 
 

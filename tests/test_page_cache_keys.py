@@ -167,7 +167,7 @@ def test_a_page_that_does_not_page_ignores_page_in_its_bytes_and_its_canonical(a
 def test_a_new_shared_page_needs_only_its_decorator(app, published):
     from flask import request
 
-    from miafeed.http.shared_page import shared_page
+    from miafeed.http.caching import shared_page
 
     renders = []
 
@@ -193,6 +193,37 @@ def test_a_new_shared_page_needs_only_its_decorator(app, published):
     assert renders == ["red", "blue", "blue", "not shared", "not shared"]
 
 
+def test_a_shared_view_that_reads_an_argument_it_does_not_declare_fails_its_test(app, published):
+    # The key leaves undeclared arguments out, so such a view would serve the
+    # page kept for ?sort=new to a reader who asked ?sort=old. Under TESTING
+    # the read itself fails, naming the view and the argument.
+    import pytest
+    from flask import request
+
+    from miafeed.http.caching import UndeclaredQueryArgument, shared_page
+
+    @app.get("/sorted")
+    @shared_page("page")
+    def sorted_listing():
+        return f"<p>{request.args.get('page', '1')} {request.args.get('sort', 'new')}</p>"
+
+    @app.get("/every-argument")
+    @shared_page("page")
+    def every_argument():
+        return f"<p>{dict(request.args)}</p>"
+
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    client = app.test_client()
+    with pytest.raises(UndeclaredQueryArgument, match=r"sorted_listing read \?sort= but its @shared_page names only \['page'\]"):
+        client.get("/sorted?page=2&sort=old")
+    with pytest.raises(UndeclaredQueryArgument, match="every_argument read every query argument"):
+        client.get("/every-argument?page=2")
+    # The arguments the site's own shared views read are all declared.
+    for url in ("/?page=1", "/category/sleep?page=1", "/search?q=sleep&category=sleep&sort=newest&page=1&exact=1",
+                "/search/suggest?q=sle", "/feed.xml", "/sitemap.xml", "/articles/sleep-and-stress/related"):
+        assert client.get(url, headers={"HX-Request": "true"}).status_code == 200, url
+
+
 def test_every_change_of_the_content_version_is_a_new_version(app):
     from miafeed.content import version
 
@@ -205,12 +236,12 @@ def test_every_change_of_the_content_version_is_a_new_version(app):
 
 
 def test_the_cache_steps_aside_when_its_storage_fails(app, published, monkeypatch):
-    from miafeed.http import page_cache
+    from miafeed.http import caching
 
     def unreachable(key):
         raise ConnectionError("the shared cache is down")
 
-    monkeypatch.setattr(app.extensions["cache"][page_cache.cache], "get", unreachable)
+    monkeypatch.setattr(app.extensions["cache"][caching.cache], "get", unreachable)
     for _ in range(2):
         answer = app.test_client().get("/articles/sleep-and-stress", headers={"Accept-Encoding": "gzip"})
         assert answer.status_code == 200 and b"Sleep and stress" in gzip.decompress(answer.data)

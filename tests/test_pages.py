@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import event
 
 from miafeed.extensions import db
-from miafeed.models import utcnow
+from miafeed.clock import utcnow
 
 
 @pytest.fixture

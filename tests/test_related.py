@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from miafeed.content import import_content
 from miafeed.extensions import db
-from miafeed.models import Article, utcnow
+from miafeed.clock import utcnow
+from miafeed.models import Article
 from miafeed.search import related
 
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clock import iso_day
-from miafeed.models import utcnow
+from miafeed.clock import utcnow
 from miafeed.search import indexing, store
 from miafeed.search.guard import MAX_QUERY_CHARS, MAX_TERMS, clean_query
 

@@ -23,7 +23,15 @@ READER_QUERIES = [
 
 
 @pytest.fixture
-def demo_index(app):
+def demo_index(demo_app):
+    """The demo site's searcher, shared by the tests that only read it."""
+    with demo_app.app_context():
+        yield current_searcher()
+
+
+@pytest.fixture
+def own_demo_index(app):
+    """The demo site imported for this test alone, for a test that changes the index."""
     with app.app_context():
         assert import_content(app.config["CONTENT_DIR"]).added
         yield current_searcher()
@@ -48,8 +56,8 @@ def _plans(searcher):
             yield text, planned
 
 
-def test_the_same_matches_and_scores_as_whoosh_for_reader_queries(app, demo_index):
-    with app.app_context():
+def test_the_same_matches_and_scores_as_whoosh_for_reader_queries(demo_app, demo_index):
+    with demo_app.app_context():
         searcher = demo_index
         index = IndexArrays(searcher)
         checked = 0
@@ -73,8 +81,8 @@ def test_the_same_matches_and_scores_as_whoosh_for_reader_queries(app, demo_inde
         assert checked >= 20
 
 
-def test_the_page_order_is_highest_score_then_lowest_document_number(app, demo_index):
-    with app.app_context():
+def test_the_page_order_is_highest_score_then_lowest_document_number(demo_app, demo_index):
+    with demo_app.app_context():
         index = IndexArrays(demo_index)
         among = np.zeros(index.size, dtype=bool)
         among[[3, 5, 7, 9]] = True
@@ -86,7 +94,7 @@ def test_the_page_order_is_highest_score_then_lowest_document_number(app, demo_i
         assert index.top(among & False, scores, 10) == []
 
 
-def test_a_document_deleted_from_its_segment_is_never_found(app, demo_index):
+def test_a_document_deleted_from_its_segment_is_never_found(app, own_demo_index):
     """Whoosh deletes by marking: the postings stay in the segment until a
     merge. A marked document must not match, count or rank."""
     with app.app_context():
@@ -107,8 +115,8 @@ def test_a_document_deleted_from_its_segment_is_never_found(app, demo_index):
         assert gone.title not in [hit.article.title for hit in after.hits]
 
 
-def test_a_query_it_does_not_know_is_refused_not_guessed(app, demo_index):
-    with app.app_context():
+def test_a_query_it_does_not_know_is_refused_not_guessed(demo_app, demo_index):
+    with demo_app.app_context():
         index = IndexArrays(demo_index)
         with pytest.raises(Unsupported):
             index.match(query.Wildcard("content", "sle*"))
@@ -116,7 +124,7 @@ def test_a_query_it_does_not_know_is_refused_not_guessed(app, demo_index):
             index.match(query.Term("category", "sleep"))
 
 
-def test_stored_fields_read_through_the_cache_are_whooshs(app, demo_index, content):
+def test_stored_fields_read_through_the_cache_are_whooshs(app, own_demo_index, content):
     content.write("zumba", title="'Zumba classes lift mood'", category="Mental Health & Mindfulness", body="Zumba lifted mood.")
     with app.app_context():
         content.import_all()  # a second segment

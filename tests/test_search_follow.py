@@ -16,7 +16,8 @@ from sqlalchemy import insert, select, update
 
 from miafeed import create_app
 from miafeed.extensions import db
-from miafeed.models import Article, SearchChange, utcnow
+from miafeed.clock import utcnow
+from miafeed.models import Article, SearchChange
 from miafeed.search import follow, store
 
 

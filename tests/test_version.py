@@ -6,7 +6,8 @@ from importlib import metadata
 
 from miafeed import hosts
 from miafeed.extensions import db
-from miafeed.models import HostSeen, utcnow
+from miafeed.clock import utcnow
+from miafeed.models import HostSeen
 from miafeed.search import follow
 from miafeed.version import code_version, git_commit
 

@@ -7,7 +7,6 @@ from . import views  # noqa: F401  (registers the routes on bp)
 from . import related  # noqa: F401  (the Related Articles panel)
 from . import images  # noqa: F401  (lead-image variants)
 from . import canonical  # noqa: F401  (redirects to canonical article addresses)
-from . import card_memo  # noqa: F401  (cards rendered once per content version)
 from .blueprint import bp
 
 __all__ = ["bp"]

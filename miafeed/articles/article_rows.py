@@ -1,26 +1,17 @@
-"""One article as its page shows it, read as rows in three fixed queries.
-
-The ORM way (the article, its joined category, author and reviewer, and
-selectin loads of its tags and corrections) cost about 6 ms of CPU on the
-article page, more than the template: building instrumented objects,
-identity-map entries and two extra loader passes for a page that only
-reads. Here the statements are built once, the article comes back with its
-category and people in one row, and its tags and corrections in one small
-query each. The result answers the same attribute names as an Article, so
-templates and the JSON-LD builder take either.
+"""One article as its page shows it (an ArticleRow, reading.py), in three
+fixed queries: the statements are built once, the article comes back with
+its category and people in one row, and its tags and corrections in one
+small query each.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import date, datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import Article, ArticleCorrection, Author, Category, SlugAndName, Tag, article_tags
-from .listing import ArticleCard, CardCategory
+from ..models import Article, ArticleCorrection, Author, Category, SlugAndName, Tag, article_tags, visible_to_readers
+from .reading import ArticleRow, RowCategory, RowCorrection, RowPerson
 
 # The page shows every column but the Markdown source and the plain text
 # (those are for the import and for search).
@@ -37,7 +28,7 @@ _ARTICLE = (
     .join(Category, Category.id == Article.category_id)
     .outerjoin(_writer, _writer.id == Article.author_id)
     .outerjoin(_reviewer, _reviewer.id == Article.reviewer_id)
-    .where(Article.slug == bindparam("slug"), Article.draft.is_(False), Article.published_at <= bindparam("now"))
+    .where(Article.slug == bindparam("slug"), visible_to_readers(bindparam("now")))
 )
 _TAGS = (
     select(Tag.slug, Tag.name)
@@ -52,37 +43,11 @@ _CORRECTIONS = (
 )
 
 
-@dataclass(frozen=True)
-class PersonView:
-    slug: str
-    name: str
-    credentials: str
-    role: str
-
-    @property
-    def name_with_credentials(self) -> str:
-        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+def _person(values) -> RowPerson | None:
+    return RowPerson(*values) if values[0] is not None else None
 
 
-@dataclass(frozen=True)
-class CorrectionView:
-    dated: date
-    note: str
-    recorded_at: datetime
-
-
-class ArticleView(ArticleCard):
-    """An article with what its page shows: category, writer, reviewer, tags, corrections."""
-
-    def is_visible(self, now: datetime | None = None) -> bool:
-        return not self.draft and self.published_at <= (now or utcnow())
-
-
-def _person(values) -> PersonView | None:
-    return PersonView(*values) if values[0] is not None else None
-
-
-def visible_article(slug: str, with_lists: bool = True) -> ArticleView | None:
+def visible_article(slug: str, with_lists: bool = True) -> ArticleRow | None:
     """The visible article at `slug` (not a draft, not scheduled), or None;
     without its tags and corrections unless `with_lists` (a page that does
     not show them saves two queries)."""
@@ -92,12 +57,12 @@ def visible_article(slug: str, with_lists: bool = True) -> ArticleView | None:
     count = len(_PAGE_COLUMNS)
     values = {column.key: value for column, value in zip(_PAGE_COLUMNS, row)}
     people = len(_PERSON_COLUMNS)
-    article = ArticleView(values, CardCategory(values["category_id"], row[count], row[count + 1]))
+    article = ArticleRow(values, RowCategory(values["category_id"], row[count], row[count + 1]))
     article.author_profile = _person(row[count + 2:count + 2 + people])
     article.reviewer = _person(row[count + 2 + people:count + 2 + 2 * people])
     if not with_lists:
         return article
     parameters = {"article_id": values["id"]}
     article.tags = [SlugAndName(*tag) for tag in db.session.execute(_TAGS, parameters)]
-    article.corrections = [CorrectionView(*correction) for correction in db.session.execute(_CORRECTIONS, parameters)]
+    article.corrections = [RowCorrection(*correction) for correction in db.session.execute(_CORRECTIONS, parameters)]
     return article

@@ -1,7 +1,6 @@
 """One page of a list of articles, in a fixed number of queries.
 
-Cards are read as plain rows, not ORM objects: building an Article (its
-identity map entry, its eager-loaded category, its attribute instrumentation)
+Cards are ArticleRows (reading.py), not ORM objects: building an Article
 cost more than the query for a page of ten. A card holds every column of its
 article but the three copies of the body, and its category's slug and name.
 """
@@ -15,44 +14,16 @@ from sqlalchemy import func
 
 from ..extensions import db
 from ..models import Article, Category
+from .reading import ArticleRow, RowCategory
 
 # Every column a card may show: all but the bodies (most of a row's bytes).
 _BODIES = frozenset({"body_markdown", "body_html", "body_text"})
 CARD_COLUMNS = tuple(column for column in Article.__table__.columns if column.name not in _BODIES)
 
 
-@dataclass(frozen=True)
-class CardCategory:
-    id: int
-    slug: str
-    name: str
-
-
-class ArticleCard:
-    """An article as a listing shows it: its columns (bodies left out) and `category`."""
-
-    def __init__(self, values: dict, category: CardCategory):
-        self.__dict__.update(values)
-        self.category = category
-
-    @property
-    def last_modified(self):
-        return self.updated_at or self.published_at
-
-    def __getattr__(self, name: str):
-        # A template that one day shows more (tags, the author's profile)
-        # still works: the article is loaded the ORM way, once, for that.
-        if name.startswith("_"):
-            raise AttributeError(name)
-        article = self.__dict__.get("_article")
-        if article is None:
-            article = self.__dict__["_article"] = db.session.get(Article, self.__dict__["id"])
-        return getattr(article, name)
-
-
 @dataclass
 class ArticlePage:
-    items: list[ArticleCard]
+    items: list[ArticleRow]
     page: int
     per_page: int
     total: int
@@ -93,5 +64,5 @@ def paginate(statement, page: int, per_page: int) -> ArticlePage:
     items = []
     for row in rows:
         values = dict(zip(names, row))
-        items.append(ArticleCard(values, CardCategory(values["category_id"], row[-2], row[-1])))
+        items.append(ArticleRow(values, RowCategory(values["category_id"], row[-2], row[-1])))
     return ArticlePage(items=items, page=page, per_page=per_page, total=total)

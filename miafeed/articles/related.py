@@ -9,8 +9,9 @@ import re
 from flask import abort, request
 
 from ..search.related import picks_for
-from ..http.shared_page import shared_page
-from ..http.web import render_page_or_fragment, wants_fragment
+from ..http.caching import shared_page
+from ..http.htmx import wants_fragment
+from ..http.web import render_page_or_fragment
 from .article_rows import visible_article
 from .blueprint import bp
 

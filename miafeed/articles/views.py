@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Article, Category, Tag, article_tags, visible_articles
-from ..http.shared_page import shared_page
+from ..http.caching import shared_page
 from ..http.web import page_number
 from .blueprint import bp
 from .article_rows import visible_article

@@ -14,7 +14,8 @@ from flask import current_app
 from sqlalchemy import delete, func, insert, select
 
 from ..extensions import db
-from ..models import SearchChange, utcnow
+from ..clock import utcnow
+from ..models import SearchChange
 
 
 def record_search_changes(indexed_ids: Iterable[int], deleted_ids: Iterable[int]) -> None:

@@ -25,7 +25,8 @@ from sqlalchemy import select
 
 from ..database import write_transaction
 from ..extensions import db
-from ..models import Article, Category, Tag, utcnow
+from ..clock import utcnow
+from ..models import Article, Category, Tag
 from .authors import AuthorSource, find_authors_file, load_authors
 from .categories import CategorySource, find_categories_file, load_categories
 from .category_removal import retire_categories

@@ -15,6 +15,9 @@ from .parse import FileProblem, read_front_matter, to_utc_datetime
 from .slugs import SLUG_PATTERN
 
 PAGES_FOLDER = "pages"
+# Pages with an address of their own (slug -> endpoint, site/views.py); any
+# other page file is served at /pages/<slug>.
+TOP_LEVEL_PAGES = {"about": "site.about", "editorial-policy": "site.editorial_policy", "corrections": "site.corrections"}
 PAGE_KEYS = ("title", "summary", "slug", "updated")
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import delete, select
 
 from ..articles.gone_models import FormerSlug, RemovedArticle
 from ..extensions import db
-from ..models import Article, utcnow
+from ..clock import utcnow
+from ..models import Article
 
 
 def remember_removed(article: Article) -> None:

@@ -17,7 +17,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Article, utcnow
+from ..clock import utcnow
+from ..models import Article
 
 
 def review_interval() -> timedelta:

@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlalchemy import delete, exists, or_, select, update
 
 from ..extensions import db
-from ..models import Article, ArticleCorrection, Author, SitePage, utcnow
+from ..clock import utcnow
+from ..models import Article, ArticleCorrection, Author, SitePage
 from .authors import AuthorSource
 from .identity import tree_relative
 from .pages import PageSource

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 
 from ..database import write_transaction
 from ..extensions import db
-from ..models import utcnow
+from ..clock import utcnow
 from .models import HELPFUL, PROBLEM, ReaderFeedback
 
 # A problem report is a note, not a letter; the form says so and caps it too.

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from ..extensions import db, limiter
 from ..models import Article, visible_articles
 from ..http.form_charset import UnreadableForm, posted_form
-from ..http.web import render_page_or_fragment, request_too_large_response, wants_fragment
+from ..http.htmx import wants_fragment
+from ..http.web import render_page_or_fragment, request_too_large_response
 from . import store
 from .forms import HelpfulForm, ProblemForm
 

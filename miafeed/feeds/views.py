@@ -1,4 +1,4 @@
-"""Atom feeds, the sitemap and robots.txt.
+"""Atom feeds, the sitemap (its entries: sitemap.py) and robots.txt.
 
 All three are written with Jinja templates named *.xml / *.txt: Flask
 autoescapes .xml templates, so a title with `&` or `<` comes out as valid
@@ -10,14 +10,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import Response, abort, current_app, render_template
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..articles.gone import first_slugs
 from ..extensions import db
-from ..http.shared_page import shared_page
+from ..http.caching import shared_page
 from ..http.site_url import absolute_url
-from ..models import Article, Category, Tag, article_tags, category_order, visible_articles
+from ..models import Article, Category, visible_articles
 from .blueprint import bp
+from .sitemap import entries as sitemap_entries
 
 FEED_SIZE = 20
 
@@ -76,33 +77,8 @@ def category_feed(slug: str):
 @bp.get("/sitemap.xml")
 @shared_page()
 def sitemap():
-    articles = db.session.scalars(visible_articles()).unique().all()
-    visible = visible_articles().subquery()
-    # Categories and tags are listed only when they have a visible article
-    # (an empty listing page is not worth a crawler's visit), with the date
-    # of their newest change.
-    categories = db.session.execute(
-        select(Category.slug, func.max(func.coalesce(visible.c.updated_at, visible.c.published_at)))
-        .join(visible, visible.c.category_id == Category.id)
-        .group_by(Category.id)
-        .order_by(*category_order())
-    ).all()
-    tags = db.session.execute(
-        select(Tag.slug, func.max(func.coalesce(visible.c.updated_at, visible.c.published_at)))
-        .join(article_tags, article_tags.c.tag_id == Tag.id)
-        .join(visible, visible.c.id == article_tags.c.article_id)
-        .group_by(Tag.id)
-        .order_by(Tag.slug)
-    ).all()
-    home_lastmod = max((article.last_modified for article in articles), default=None)
-    return _xml(
-        "feeds/sitemap.xml",
-        "application/xml",
-        articles=articles,
-        categories=categories,
-        tags=tags,
-        home_lastmod=home_lastmod,
-    )
+    """Every page a crawler should find, from sitemap.py."""
+    return _xml("feeds/sitemap.xml", "application/xml", entries=sitemap_entries())
 
 
 @bp.get("/robots.txt")

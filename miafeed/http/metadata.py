@@ -10,7 +10,7 @@ from flask import Flask, current_app, request
 
 from ..content.trust import PUBLICATION_TYPES, STUDY_TYPES, doi_url
 from ..models import Article
-from .shared_page import shared_page_of
+from .caching import shared_page_of
 from .site_url import absolute_url
 from .web import parse_page_number
 

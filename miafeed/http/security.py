@@ -59,8 +59,6 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 
-HSTS_ONE_YEAR = "max-age=31536000; includeSubDomains"
-
 
 def static_security_headers() -> dict[str, str]:
     """The headers that matter for files as well as pages (WhiteNoise adds these)."""
@@ -98,7 +96,7 @@ def init_app(app: Flask) -> None:
     # make every page private to one browser.
     app.session_interface = CookielessSessionInterface()
     _init_cross_origin_guard(app)
-    headers = security_headers(production, app.config.get("HSTS", HSTS_ONE_YEAR))
+    headers = security_headers(production, app.config["HSTS"])
 
     @app.after_request
     def _add_security_headers(response):

@@ -11,6 +11,12 @@ that are strings, numbers or None (left out, as Werkzeug does). Anything else (`
 list of values, a call outside a request) goes to Flask as before. What
 could change a path while the process runs does not: the URL map and the
 static manifest (assets.py) are fixed when the app is built.
+
+Kept after issue 32 measured it with the page cache on: shared pages are
+then hits and build no URL, but every search of the long tail is a miss
+and renders; without the memo a long-tail search cost about a fifth more
+CPU (median 3.5 -> 4.3 ms in process, 500 distinct searches, interleaved
+runs; the machine was shared, so read it as "more than 10 %").
 """
 from __future__ import annotations
 

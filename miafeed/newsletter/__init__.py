@@ -16,7 +16,7 @@ def init_app(app) -> None:
     """Wire the newsletter into the app."""
     from ..extensions import limiter
     from ..http.web import register_health_check
-    from . import cli, mail_health, signing
+    from . import cli, frequencies, mail_health, models, signing  # noqa: F401  (models: the tables exist for create_all)
     from .forms import SubscribeForm
     from .views import bp, privacy, sample_digest
     from .webhooks import bp as webhooks_bp
@@ -31,6 +31,7 @@ def init_app(app) -> None:
     app.add_url_rule("/sample-digest", "sample_digest", sample_digest)
     cli.init_app(app)
 
+    app.jinja_env.globals["frequencies_in_words"] = frequencies.in_words
     app.jinja_env.globals["blank_subscribe_box"] = _blank_subscribe_box(app, SubscribeForm)
     register_health_check(app, "mail_queue", mail_health.queue_health)
 

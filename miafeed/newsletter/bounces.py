@@ -22,7 +22,7 @@ from sqlalchemy import delete, select, update
 
 from ..database import write_transaction
 from ..extensions import db
-from ..models import utcnow
+from ..clock import utcnow
 from .models import ACTIVE, BOUNCED, QUEUED, OutgoingMail, Subscriber
 
 

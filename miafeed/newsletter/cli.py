@@ -13,7 +13,7 @@ from . import subscriptions
 from .mail_queue import requeue_failed
 from .sending import deliver_due
 from .digests import send_digests
-from .models import FREQUENCIES
+from .frequencies import FREQUENCIES, period_key
 
 mail_cli = AppGroup("mail", help="The outgoing mail queue.")
 digest_cli = AppGroup("digest", help="Newsletter digests (run from cron).")
@@ -84,8 +84,8 @@ def digest_send_command(frequency: str, dry_run: bool) -> None:
 
 
 def _count_due(frequency: str) -> int:
-    from .digests import _pending_ids, period_key
-    from ..models import utcnow
+    from .digests import _pending_ids
+    from ..clock import utcnow
 
     return len(_pending_ids(frequency, period_key(frequency, utcnow())))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import delete, update
 
 from ..extensions import db
-from ..models import utcnow
+from ..clock import utcnow
 from .models import QUEUED, UNSUBSCRIBED, OutgoingMail, Subscriber
 
 

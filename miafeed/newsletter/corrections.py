@@ -8,13 +8,14 @@ dated last week but added today still reaches everyone who had the article.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 
 from ..extensions import db
 from ..http.site_url import absolute_url
 from ..models import Article, ArticleCorrection
+from .frequencies import look_back
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,8 @@ class CorrectionPicker:
     """Corrections per subscriber, with one query per distinct last-digest time
     (nearly every subscriber of a run shares one)."""
 
-    def __init__(self, now: datetime, period_length: dict[str, timedelta]):
+    def __init__(self, now: datetime):
         self.now = now
-        self.period_length = period_length
         self._cache: dict[datetime, list[DigestCorrection]] = {}
 
     def _since(self, last_digest_at: datetime) -> list[DigestCorrection]:
@@ -64,5 +64,5 @@ class CorrectionPicker:
         # Their first digest looked back one period from when it was sent,
         # which was after they confirmed.
         joined = subscriber.confirmed_at or subscriber.created_at
-        earliest = joined - self.period_length[frequency]
+        earliest = joined - look_back(frequency)
         return [c for c in self._since(subscriber.last_digest_at) if c.published_at > earliest]

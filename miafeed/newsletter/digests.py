@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import or_, select
@@ -19,28 +19,16 @@ from sqlalchemy import or_, select
 from ..database import write_transaction
 from ..extensions import db
 from ..http.site_url import absolute_url
-from ..models import Article, utcnow, visible_articles
+from ..clock import utcnow
+from ..models import Article, visible_articles
 from . import mail, topics
 from .corrections import CorrectionPicker
-from .models import ACTIVE, FREQUENCIES, Subscriber
+from .frequencies import DEFAULT, look_back, period_key
+from .models import ACTIVE, Subscriber
 
 log = logging.getLogger(__name__)
 
-# How far back a subscriber's first digest looks.
-PERIOD_LENGTH = {"daily": timedelta(days=1), "weekly": timedelta(days=7), "monthly": timedelta(days=30)}
 BATCH_SIZE = 200
-
-
-def period_key(frequency: str, now: datetime) -> str:
-    """The name of the period `now` falls in: daily:2026-11-25, weekly:2026-W48, monthly:2026-11."""
-    if frequency == "daily":
-        return f"daily:{now:%Y-%m-%d}"
-    if frequency == "weekly":
-        year, week, _ = now.isocalendar()
-        return f"weekly:{year}-W{week:02d}"
-    if frequency == "monthly":
-        return f"monthly:{now:%Y-%m}"
-    raise ValueError(f"frequency must be one of {FREQUENCIES}")
 
 
 @dataclass
@@ -77,7 +65,7 @@ class ArticlePicker:
         self.now = now
         self.limit = limit
         self._cache: dict[tuple, list[tuple[str, list[DigestArticle]]]] = {}
-        self.corrections = CorrectionPicker(now, PERIOD_LENGTH)
+        self.corrections = CorrectionPicker(now)
 
     def groups(self, since: datetime, category_ids: frozenset[int] | None = None) -> list[tuple[str, list[DigestArticle]]]:
         """Newest first, up to `limit`, grouped by category (the category of the
@@ -177,7 +165,7 @@ def _subscribers(chunk: list[int], frequency: str, key: str) -> list[Subscriber]
 
 
 def _since(subscriber: Subscriber, frequency: str, now: datetime) -> datetime:
-    return subscriber.last_digest_at or now - PERIOD_LENGTH[frequency]
+    return subscriber.last_digest_at or now - look_back(frequency)
 
 
 def _plan_batch(chunk, frequency, key, now, picker, summary) -> None:
@@ -227,7 +215,7 @@ def sample_groups(now: datetime | None = None) -> tuple[list[tuple[str, list[Dig
     """
     now = now or utcnow()
     picker = ArticlePicker(now, int(current_app.config["DIGEST_MAX_ARTICLES"]))
-    groups = picker.groups(now - PERIOD_LENGTH["weekly"])
+    groups = picker.groups(now - look_back(DEFAULT))
     if groups:
         return groups, True
     return picker.groups(datetime.min), False

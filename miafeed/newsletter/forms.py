@@ -9,12 +9,12 @@ from wtforms import EmailField, HiddenField, RadioField, SelectMultipleField, St
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from .models import FREQUENCIES
+from .frequencies import DEFAULT, FREQUENCIES, TABLE, in_words
 
 # An RFC 2047 encoded-word: =?charset?B-or-Q?text?=
 ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bq]\?[^?\s]*\?=", re.IGNORECASE)
 
-FREQUENCY_CHOICES = [SelectChoice(value, value.capitalize()) for value in FREQUENCIES]
+FREQUENCY_CHOICES = [SelectChoice(frequency.name, frequency.label) for frequency in TABLE]
 
 
 def normalize_email(raw: str) -> str:
@@ -93,12 +93,12 @@ class BoundedHiddenField(BoundedEcho, HiddenField):
 
 
 class FrequencyField(RadioField):
-    """Radio buttons for daily/weekly/monthly with an error a reader understands."""
+    """Radio buttons for the frequencies (frequencies.py) with an error a reader understands."""
 
     def pre_validate(self, form) -> None:
-        """Refuse anything but daily, weekly or monthly."""
+        """Refuse anything but one of the frequencies."""
         if self.data not in FREQUENCIES:
-            raise ValidationError("Choose daily, weekly or monthly.")
+            raise ValidationError(f"Choose {in_words()}.")
 
 
 class CookielessForm(FlaskForm):
@@ -118,7 +118,7 @@ class SubscribeForm(CookielessForm):
         validators=[DataRequired("Enter your email address."), Length(max=320, message="That address is too long.")],
         render_kw={"autocomplete": "email", "placeholder": "you@example.com"},
     )
-    frequency = FrequencyField("How often would you like updates?", choices=FREQUENCY_CHOICES, default="weekly")
+    frequency = FrequencyField("How often would you like updates?", choices=FREQUENCY_CHOICES, default=DEFAULT)
     # The honeypot: hidden from people (CSS and aria-hidden), filled by bots.
     website = BoundedStringField("Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
     source = BoundedHiddenField()

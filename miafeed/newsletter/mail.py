@@ -19,7 +19,7 @@ from flask import current_app, render_template
 from ..database import database_now
 from ..extensions import db
 from ..http.site_url import absolute_url
-from ..models import utcnow
+from ..clock import utcnow
 from . import signing, tokens
 from .models import OutgoingMail, Subscriber
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from ..clock import utcnow
+from .frequencies import DEFAULT, MAX_NAME_LENGTH
 
-FREQUENCIES = ("daily", "weekly", "monthly")
 PENDING, ACTIVE, UNSUBSCRIBED = "pending", "active", "unsubscribed"
 # Digests stopped because the reader's mail server refused them for good,
 # several times in a row (see bounces.py); a new sign-up starts over.
@@ -50,7 +50,7 @@ class Subscriber(db.Model):
     # Stored lower-cased after email-validator's normalization, so
     # Mia@Example.org and mia@example.org are one subscriber.
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    frequency: Mapped[str] = mapped_column(String(10), default="weekly")
+    frequency: Mapped[str] = mapped_column(String(MAX_NAME_LENGTH), default=DEFAULT)  # frequencies.py
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

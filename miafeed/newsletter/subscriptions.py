@@ -17,7 +17,7 @@ from sqlalchemy import delete, or_, select
 
 from ..database import forget_deleted_rows, insert_ignoring_conflicts, write_transaction
 from ..extensions import db
-from ..models import utcnow
+from ..clock import utcnow
 from . import mail, topics
 from .models import ACTIVE, BOUNCED, PENDING, UNSUBSCRIBED, OutgoingMail, Subscriber, new_nonce, new_public_id
 

@@ -121,7 +121,7 @@ def restore_sqlite(backup: Path, target: Path) -> None:
 
 
 def _copy(source: Path, target: Path) -> None:
-    busy_ms = int(current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 5000))
+    busy_ms = int(current_app.config["SQLITE_BUSY_TIMEOUT_MS"])
     with _connect(source, busy_ms) as src, _connect(target, busy_ms) as dst:
         src.backup(dst)
 
@@ -163,7 +163,7 @@ def _sort_key(path: Path) -> tuple[str, int]:
 def backup_command(keep: int | None, folder: Path | None) -> None:
     """Write a consistent copy of the live database and keep the newest N."""
     folder = folder or backup_dir()
-    keep = keep or int(current_app.config.get("BACKUP_KEEP", 14))
+    keep = keep or int(current_app.config["BACKUP_KEEP"])
     database_uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
     source = sqlite_path()
     try:

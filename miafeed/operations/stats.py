@@ -19,9 +19,11 @@ from sqlalchemy import case, func, select
 from ..extensions import db
 from ..content.review import count_reviews_due
 from ..hosts import hosts_report
-from ..models import Article, Category, category_order, utcnow
+from ..clock import utcnow
+from ..models import Article, Category, category_order
 from ..newsletter import models as newsletter
-from ..newsletter.models import FREQUENCIES, OutgoingMail, Subscriber
+from ..newsletter.frequencies import FREQUENCIES
+from ..newsletter.models import OutgoingMail, Subscriber
 
 # Rows of the subscriber table, in this order. A status found in the
 # database but missing here (a new one) is listed after these anyway.

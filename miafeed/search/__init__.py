@@ -23,9 +23,6 @@ def init_app(app: Flask) -> None:
     from .follow import lag_health
     from .health import search_health
 
-    app.config.setdefault("SEARCH_INDEX_DIR", None)
-    # Two processes analyse text during `search reindex` (the VM has 2 cores).
-    app.config.setdefault("SEARCH_WRITER_PROCS", 2)
     app.register_blueprint(views.bp)
     cli.init_app(app)
     register_health_check(app, "search", search_health)

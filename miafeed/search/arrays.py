@@ -21,6 +21,12 @@ exact top of them (Whoosh's block skipping could miss a better document);
 tests/test_search_arrays.py compares matches, scores and order with
 Whoosh's on the demo articles for reader queries of every kind.
 
+This is the one module of the application that reads a dependency's
+private names: a segment reader's `_terms` and a block matcher's
+`_read_ids()`, `_read_weights()`, `_ids`, `_weights`, `_next_block()`
+(`_read_postings` below). whoosh-reloaded is pinned exactly, and those tests
+fail first if an upgrade moves any of them (docs/dependencies.md).
+
 The postings read for a segment stay valid as long as the segment exists
 (Whoosh never changes a written segment; deletions are kept beside it and
 applied per searcher), so they are shared by every thread of the process in

@@ -39,7 +39,8 @@ from ..background import BackgroundLoop
 from ..content import version as content_version
 from ..extensions import db
 from ..hosts import heartbeat
-from ..models import SearchChange, utcnow
+from ..clock import utcnow
+from ..models import SearchChange
 from . import indexing, store
 
 log = logging.getLogger(__name__)

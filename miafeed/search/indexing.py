@@ -107,7 +107,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None, procs: int | Non
     lets Whoosh analyse in that many processes (default: SEARCH_WRITER_PROCS).
     """
     root = store.search_root()
-    procs = procs or int(current_app.config.get("SEARCH_WRITER_PROCS", 1))
+    procs = procs or int(current_app.config["SEARCH_WRITER_PROCS"])
     with store.write_lock(root) as lock_fd:
         return _rebuild_locked(root, procs=procs, progress=progress, lock_fd=lock_fd)
 

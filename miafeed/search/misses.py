@@ -37,7 +37,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import write_transaction
 from ..extensions import db
-from ..models import SearchMiss, utcnow
+from ..clock import utcnow
+from ..models import SearchMiss
 from .miss_models import SearchMissCandidate
 from .miss_privacy import may_keep
 

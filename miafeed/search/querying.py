@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..http.web import nav_categories
-from ..models import Article, Category, SlugAndName, utcnow
+from ..clock import utcnow
+from ..models import Article, Category, SlugAndName
 from .engine import SEARCH_FIELD, qparser, spelling_analyzer
 from . import matching, near_words, snippets, synonyms
 from .arrays import IndexArrays

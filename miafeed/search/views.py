@@ -5,8 +5,9 @@ from flask import Blueprint, abort, current_app, make_response, redirect, render
 
 from ..extensions import db
 from ..models import visible_articles
-from ..http.shared_page import shared_page
-from ..http.web import nav_categories, page_number, render_page_or_fragment, wants_fragment
+from ..http.caching import shared_page
+from ..http.htmx import wants_fragment
+from ..http.web import nav_categories, page_number, render_page_or_fragment
 from . import misses, querying, store
 from .health import has_indexable_articles
 

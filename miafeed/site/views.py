@@ -5,15 +5,13 @@ from flask import Blueprint, abort, current_app, redirect, render_template, url_
 from sqlalchemy import func, or_, select
 
 from ..articles.listing import paginate
+from ..content.pages import TOP_LEVEL_PAGES
 from ..extensions import db
 from ..models import Article, ArticleCorrection, Author, SitePage, visible_articles
-from ..http.shared_page import shared_page
+from ..http.caching import shared_page
 from ..http.web import page_number
 
 bp = Blueprint("site", __name__)
-
-# Pages with an address of their own; any other page file is served at /pages/<slug>.
-TOP_LEVEL_PAGES = {"about": "site.about", "editorial-policy": "site.editorial_policy", "corrections": "site.corrections"}
 
 
 @bp.get("/author/<slug>")

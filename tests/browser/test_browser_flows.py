@@ -14,6 +14,8 @@ from email import policy
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from processes import wait_until
+
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
     "resultTypes": ["violations"],
@@ -121,15 +123,16 @@ def test_related_link_without_javascript_is_a_full_page(site, new_page):
 
 def wait_for_mail(site, address: str, timeout: float = 20.0) -> email.message.EmailMessage:
     """The confirmation mail for `address` from instance/outbox/ (written by the delivery thread)."""
-    deadline = time.monotonic() + timeout
     outbox = site.instance / "outbox"
-    while time.monotonic() < deadline:
+
+    def found():
         for path in sorted(outbox.glob("**/*.eml")) if outbox.exists() else []:
             message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
             if address in str(message["To"]):
                 return message
-        time.sleep(0.3)
-    raise AssertionError(f"no mail to {address} in {outbox} after {timeout} s")
+        return None
+
+    return wait_until(found, timeout, f"a mail to {address} in {outbox}", step=0.3)
 
 
 def confirm_link(message, site) -> str:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from processes import wait_until
 from test_browser_flows import assert_accessible, confirm_link, require, wait_for_mail
 
 
@@ -23,15 +24,16 @@ def wait_for_mail_about(site, address: str, subject_words: str, timeout: float =
     import email
     from email import policy
 
-    deadline = time.monotonic() + timeout
     outbox = site.instance / "outbox"
-    while time.monotonic() < deadline:
+
+    def found():
         for path in sorted(outbox.glob("**/*.eml")) if outbox.exists() else []:
             message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
             if address in str(message["To"]) and subject_words in str(message["Subject"]):
                 return message
-        time.sleep(0.3)
-    raise AssertionError(f"no mail about {subject_words!r} to {address} after {timeout} s")
+        return None
+
+    return wait_until(found, timeout, f"a mail about {subject_words!r} to {address}", step=0.3)
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from miafeed.extensions import db
-from miafeed.models import utcnow
+from miafeed.clock import utcnow
 from miafeed.newsletter.models import SENT, OutgoingMail, Subscriber
 from newsletter_support import make_app, smtp_inbox  # noqa: F401
 

@@ -7,12 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from miafeed.search import store
+from processes import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = [str(Path(sys.executable).parent / "flask"), "--app", "wsgi"]
@@ -63,20 +63,17 @@ def test_killed_reindex_leaves_no_helpers_and_the_next_import_works(tmp_path):
 
     reindex = subprocess.Popen([*FLASK, "search", "reindex", "--procs", "2"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    helpers: list[int] = []
-    deadline = time.monotonic() + 120
-    while len(helpers) < 2 and reindex.poll() is None and time.monotonic() < deadline:
-        helpers = children_of(reindex.pid)
-        time.sleep(0.02)
-    assert len(helpers) >= 2, "the rebuild finished before its helpers were seen; give it more articles"
+    def both_helpers():
+        found = children_of(reindex.pid)
+        return found if len(found) >= 2 else None
+
+    helpers = wait_until(both_helpers, 120, "the rebuild's two helpers (if it exited first, give it more articles)",
+                         process=reindex, step=0.02)
     os.kill(reindex.pid, signal.SIGKILL)
     reindex.wait()
 
     # The helpers go with it (bounded wait: the kernel delivers the signal).
-    deadline = time.monotonic() + 20
-    while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(alive(pid) for pid in helpers)
+    wait_until(lambda: not any(alive(pid) for pid in helpers), 20, "the helpers gone with the rebuild", step=0.05)
     lock = instance / "search" / "write.lock"
     assert store.processes_holding(lock) == []
 

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import Article, Category, Tag, article_tags, utcnow
+from ...clock import utcnow
+from ...models import Article, Category, Tag, article_tags, visible_to_readers
 
 # Body text beyond this adds little to an article's key terms but costs time.
 KEY_TEXT_CHARS = 4000
@@ -39,12 +40,13 @@ class Corpus:
         rows = db.session.execute(
             select(
                 Article.id, Article.slug, Article.title, Article.summary, Article.category_id,
-                Article.published_at, Article.draft, Article.related_slugs,
+                Article.published_at, visible_to_readers(now).label("visible"), Article.draft,
+                Article.related_slugs,
             )
         ).all()
         self.articles = {
             row.id: ArticleInfo(row.id, row.slug, row.title, row.summary, row.category_id, row.published_at,
-                          not row.draft and row.published_at <= now, row.draft, list(row.related_slugs or []))
+                          bool(row.visible), row.draft, list(row.related_slugs or []))
             for row in rows
         }
         for article_id, name in db.session.execute(

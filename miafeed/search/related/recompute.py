@@ -7,7 +7,8 @@ import time
 from sqlalchemy import delete
 
 from ...database import write_transaction
-from ...models import RelatedPick, utcnow
+from ...clock import utcnow
+from ...models import RelatedPick
 from .. import store
 from ..similarity import Similarity
 from .corpus import ArticleInfo, Corpus, bodies, key_text

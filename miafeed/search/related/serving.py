@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 
 from ...extensions import db
-from ...models import Article, Category, RelatedPick, SlugAndName, utcnow
+from ...clock import utcnow
+from ...models import Article, Category, RelatedPick, SlugAndName, visible_to_readers
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,7 @@ _PICKS = (
            Article.slug, Article.title, Article.summary, Category.slug, Category.name)
     .join(Article, Article.id == RelatedPick.related_id)
     .join(Category, Category.id == Article.category_id)
-    .where(RelatedPick.article_id == bindparam("article_id"), Article.draft.is_(False),
-           Article.published_at <= bindparam("now"))
+    .where(RelatedPick.article_id == bindparam("article_id"), visible_to_readers(bindparam("now")))
     .order_by(RelatedPick.position)
 )
 

@@ -1,6 +1,6 @@
-"""Listing cards are rendered once per content version (articles/card_memo.py):
-a reader never sees a card older than the content, nor one built for
-another address prefix or another listing."""
+"""Listing cards: a reader never sees a card older than the content, nor one
+built for another address prefix or another listing (a memo of rendered
+cards, articles/card_memo.py until issue 32, had to keep all three apart)."""
 from __future__ import annotations
 
 import re
