@@ -152,11 +152,12 @@ def test_a_relay_slower_than_the_lease_on_every_mail_doubles_nothing(relay_app, 
 
     def deliverer():
         # Polls like the workers' threads do, until nothing is left to send.
+        def drained() -> bool:
+            deliver_due(app)
+            return queue_is_empty()
+
         with app.app_context():
-            deadline = time.monotonic() + 120
-            while not queue_is_empty() and time.monotonic() < deadline:
-                deliver_due(app)
-                time.sleep(0.1)
+            wait_until(drained, 120, "every reader's mail sent")
 
     deliverers = [threading.Thread(target=deliverer) for _ in range(3)]
     for thread in deliverers:
