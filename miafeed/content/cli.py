@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Article
 from . import review
+from .check_cli import check_command
 from .importer import ImportError_, import_content
 
 content_cli = AppGroup("content", help="Import articles from Markdown files.")
@@ -49,6 +50,8 @@ def import_command(path: Path | None, if_empty: bool) -> None:
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         raise SystemExit(1)
+    for warning in result.warnings:
+        click.echo(f"  warning: {warning}", err=True)
     click.echo(
         f"Imported {path}: {len(result.added)} added, {len(result.updated)} updated, "
         f"{len(result.removed)} removed, {result.unchanged} unchanged."
@@ -56,6 +59,7 @@ def import_command(path: Path | None, if_empty: bool) -> None:
 
 
 content_cli.add_command(review.review_due_command)
+content_cli.add_command(check_command)
 
 
 def init_app(app) -> None:

@@ -20,6 +20,7 @@ from ..models import Article, Category, Tag, utcnow
 from .authors import AuthorSource, find_authors_file, load_authors
 from .categories import CategorySource, find_categories_file, load_categories
 from .changelog import record_search_changes
+from .check import check_sources
 from .pages import PageSource, load_pages, pages_folder_for
 from .parse import ArticleReferences, ArticleSource, FileProblem, parse_article_file
 from .references import check_categories, check_related
@@ -51,6 +52,8 @@ class ImportResult:
     unchanged: int = 0
     # True when synonyms.yml differed from the stored groups (search reads them).
     synonyms_changed: bool = False
+    # What an editor should look at; imported anyway (check.py).
+    warnings: list[FileProblem] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -147,6 +150,7 @@ def import_content(path: str | Path) -> ImportResult:
         if synonyms is not None:
             result.synonyms_changed = write_synonyms(synonyms)
         prune_authors(authors)
+    result.warnings = check_sources(sources)
     # Committed: every kept page of this host stops matching (pages and
     # authors may have changed even when no article did).
     content_version.bump()
