@@ -18,6 +18,8 @@ class CategorySource:
     slug: str
     description: str
     position: int
+    # Slugs it had before: their pages and feeds redirect here (models.Category).
+    former_slugs: tuple[str, ...] = ()
 
 
 def find_categories_file(path: Path, name: str = CATEGORIES_FILE) -> Path | None:
@@ -56,7 +58,9 @@ def read_yaml_entries(path: Path, kind: str, keys: str, problems: list[FileProbl
 
 
 def load_categories(path: Path) -> tuple[list[CategorySource], list[FileProblem]]:
-    """Parse categories.yml: a list of {name, slug, description}."""
+    """Parse categories.yml: a list of {name, slug, description}, each with
+    optional `former_slugs` (slugs it had before: renaming a slug keeps the
+    category, its subscribers' topic and its old address, which redirects)."""
     shown = str(path)
     categories, problems, seen = [], [], set()
     for position, where, entry in read_yaml_entries(path, "categories", "name, slug and description", problems):
@@ -71,6 +75,16 @@ def load_categories(path: Path) -> tuple[list[CategorySource], list[FileProblem]
         if name in seen or slug in seen:
             problems.append(FileProblem(shown, where, f"{name!r} is declared twice"))
             continue
+        former = entry.get("former_slugs") or []
+        if not isinstance(former, list) or not all(isinstance(f, str) and SLUG_PATTERN.match(f) for f in former):
+            problems.append(FileProblem(shown, f"{where}: former_slugs", "must be a list of slugs (lowercase words joined by hyphens)"))
+            continue
         seen.update((name, slug))
-        categories.append(CategorySource(name.strip(), slug, str(description).strip(), position))
+        categories.append(CategorySource(name.strip(), slug, str(description).strip(), position, tuple(former)))
+    current = {category.slug for category in categories}
+    for category in categories:
+        taken = sorted(current.intersection(category.former_slugs))
+        if taken:
+            problems.append(FileProblem(shown, f"entry {category.position + 1}: former_slugs",
+                                        f"{', '.join(taken)} is the slug of a category in this file"))
     return categories, problems

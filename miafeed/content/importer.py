@@ -277,11 +277,19 @@ def _upsert_categories(categories: list[CategorySource]) -> dict[str, Category]:
     by_slug = {c.slug: c for c in db.session.scalars(select(Category))}
     for source in categories:
         category = by_slug.get(source.slug)
+        renamed = next((by_slug[slug] for slug in source.former_slugs if slug in by_slug), None)
+        if category is None and renamed is not None:
+            # A new slug for the same category: same row, so its articles and
+            # the readers' topics stay with it (categories.yml former_slugs).
+            category = by_slug.pop(renamed.slug)
+            category.slug = source.slug
+            by_slug[source.slug] = category
         if category is None:
             category = Category(slug=source.slug)
             db.session.add(category)
             by_slug[source.slug] = category
         category.name, category.description, category.position = source.name, source.description, source.position
+        category.former_slugs = " ".join(source.former_slugs) or None
     db.session.flush()
     return {c.name: c for c in by_slug.values()}
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Response, abort, current_app, render_template
+from flask import Response, abort, current_app, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..http.shared_page import shared_page
 from ..http.site_url import absolute_url
-from ..models import Article, Category, Tag, article_tags, category_order, visible_articles
+from ..models import Article, Category, Tag, article_tags, category_order, renamed_category, visible_articles
 from .blueprint import bp
 
 FEED_SIZE = 20
@@ -61,6 +61,9 @@ def site_feed():
 def category_feed(slug: str):
     category = db.session.scalar(select(Category).where(Category.slug == slug))
     if category is None:
+        renamed = renamed_category(slug)
+        if renamed is not None:
+            return redirect(url_for("feeds.category_feed", slug=renamed.slug), 301)
         abort(404, description=f"There is no category called {slug!r}.")
     return _atom(
         title=f"{category.name} · {current_app.config['SITE_NAME']}",
