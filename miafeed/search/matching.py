@@ -68,10 +68,11 @@ class Plan:
     text: str            # the words searched, after any correction
     corrected: bool      # True when `text` differs from what was typed
     prefix_word: str | None
-    # Narrower queries whose matches rank first, in order: the reader's own
-    # words with the last one whole, then the reader's own words with the
-    # last one as a prefix. Each is a subset of `query`; only the ones that
-    # differ from `query` are listed.
+    # Narrower queries whose matches rank first, in order (see the end of
+    # plan()): the last word whole; the reader's words as typed, a named
+    # group's words together; the group's meaning (those words or a
+    # synonym). Each is a subset of `query`; only the ones that differ from
+    # `query` are listed.
     preferred: list = field(default_factory=list)
     widened: bool = False  # True when synonyms added terms
     # One query per word (or named group) of the reader's, with the word as

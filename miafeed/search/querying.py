@@ -175,8 +175,9 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
     """Search published articles. `category` is a category slug (unknown ones
     simply match nothing), `sort` one of SORTS, `page` from 1. The last word
     also matches as a prefix; a word that matches nothing is corrected unless
-    `exact` (see matching.plan). The header's live box asks for a few hits
-    (`per_page`) without snippets.
+    `exact` (see matching.plan). When no article has every word, the results
+    are the articles with the most of them and `partial` is set (_closest).
+    The header's live box asks for a few hits (`per_page`) without snippets.
 
     Raises store.IndexMissing when there is no index to search.
     """
