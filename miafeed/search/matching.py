@@ -75,9 +75,10 @@ class Plan:
     # `query` are listed.
     preferred: list = field(default_factory=list)
     widened: bool = False  # True when synonyms added terms
-    # One query per word (or named group) of the reader's, with the word as
-    # typed where a plain word may be matched inside compounds: what the
-    # closest articles are ranked by when no article has every word.
+    # (query or None, word) per word or named group of the reader's: what
+    # the closest articles are ranked by when no article has every word.
+    # The query is None for a plain word (parse it with word_query), and
+    # the word is None where it may not be matched inside compounds.
     groups: list = field(default_factory=list)
 
 
@@ -170,7 +171,9 @@ def plan(searcher, parser, text: str, exact: bool = False, synonyms=None) -> Pla
     in_span = {i for span in spans for i in range(span.start, span.end)}
     rest = [t for i, t in enumerate(tokens) if i != prefix_at and i not in in_span]
     fixed = [node for node in [_parse(parser, " ".join(rest))] if node is not None] if rest else []
-    groups = [(node, token) for token in rest for node in [_parse(parser, token)] if node is not None]
+    # Words outside a group are parsed one by one only if the closest
+    # articles are wanted (querying._closest): most searches never need it.
+    groups = [(None, token) for token in rest]
     # Per span: the reader's words together (as a phrase), the group's
     # meaning (that phrase or a synonym), and everything it may match (also
     # the words apart, and the last word as a prefix when it ends the span).
@@ -229,6 +232,12 @@ def _synonym_node(stems: tuple[str, ...], boost: float = SYNONYM_BOOST):
 
 def _and(nodes):
     return None if not nodes else nodes[0] if len(nodes) == 1 else query.And(nodes)
+
+
+def word_query(parser, text: str):
+    """The query for one of the reader's words (or a quoted phrase), or None
+    for a word the index leaves out (a stop word)."""
+    return _parse(parser, text)
 
 
 def _parse(parser, text: str):

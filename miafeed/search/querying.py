@@ -254,10 +254,14 @@ def _closest(searcher, index: IndexArrays, groups: list, available: np.ndarray):
     its completions.
     """
     reader = searcher.reader()
+    parser = _parser_for(searcher)
     words_matched = np.zeros(len(available), dtype=np.float64)
     scores = np.zeros(len(available), dtype=np.float64)
     nodes = []
     for node, word in groups:
+        node = node if node is not None else matching.word_query(parser, word)
+        if node is None:
+            continue  # a stop word outside the last place
         compounds = [query.Term(SEARCH_FIELD, term) for term in matching.compound_terms(searcher, reader, word)] if word else []
         node = query.Or([node, *compounds]) if compounds else node
         nodes.append(node)
