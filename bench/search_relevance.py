@@ -21,7 +21,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-KINDS = ("finished", "typing", "typo", "synonym", "spelling")
+KINDS = ("finished", "typing", "typo", "synonym", "spelling", "lay")
 
 
 def main():

@@ -31,9 +31,19 @@ class Category(db.Model):
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Slugs the category had before (categories.yml `former_slugs`), space
+    # separated: their addresses answer 301 to the current one.
+    former_slugs: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     def __repr__(self) -> str:
         return f"<Category {self.slug}>"
+
+
+def renamed_category(former_slug: str) -> Category | None:
+    """The category that had `former_slug` before a rename, or None: its old
+    page and feed answer 301 to the new ones."""
+    candidates = db.session.scalars(select(Category).where(Category.former_slugs.is_not(None)))
+    return next((c for c in candidates if former_slug in c.former_slugs.split()), None)
 
 
 class SlugAndName(NamedTuple):

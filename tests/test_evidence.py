@@ -65,17 +65,21 @@ def test_study_box_says_each_answer_in_plain_words(client, evidence_site):
     people = study_box(client, "people")
     assert "<dt>Who was studied</dt><dd>12,500 people.</dd>" in people
     assert "12 in 100 had a stroke with the drug versus 9 in 100 with placebo" in people
-    assert "In relative terms: 33% higher risk." in people
+    assert "As a change in risk compared with the other group: 33% higher risk." in people
     assert "<dt>Harms and side effects</dt><dd>Nausea in 1 in 10.</dd>" in people
     assert "<dt>Cost and availability</dt><dd>About £30 a month; NHS prescription only.</dd>" in people
     assert "<dt>Who paid for it</dt><dd>The drug&#39;s maker.</dd>" in people
     assert "Two authors are paid advisers to the maker" in people
-    assert "<dt>Based on a press release?</dt><dd>Could not be confirmed.</dd>" in people
+    assert "<dt>Based on a press release?</dt><dd>We could not confirm whether our source is a press release.</dd>" in people
+    assert '<a href="https://doi.org/10.1016/S0140-6736(23)00001-1" rel="noopener">Read the study</a>' in people
+    assert "<dt>DOI</dt>" not in people
 
     mice = study_box(client, "mice")
     assert "48 mice. Results in animals often do not carry over to people." in mice
     assert "Male mice fed a high-fat diet." in mice
-    assert "gives no figures in absolute terms" in mice
+    assert "The study gives only a relative change: body fat 20% lower than in untreated mice." in mice
+    assert "It does not say how many people in 100 that means." in mice
+    assert "absolute terms" not in mice
     assert "<dt>Harms and side effects</dt><dd>Not reported.</dd>" in mice
     assert "Cost and availability" not in mice  # only where it matters
     assert "<dd>Yes: our source is a press release" in mice
@@ -85,6 +89,8 @@ def test_study_box_says_each_answer_in_plain_words(client, evidence_site):
     assert "Cells in the laboratory, not people." in cells
     assert "<dt>Conflicts of interest</dt><dd>None declared.</dd>" in cells
     assert "<dd>No: our source is the study itself" in cells
+    assert "The study, as reported, gives no figures" in cells
+    assert '<a href="https://example.org/cells" rel="noopener">Read the study</a>' in cells
 
 
 def test_cards_and_search_results_say_studied_in_mice_or_cells_and_nothing_for_people(client, evidence_site):
@@ -152,3 +158,45 @@ def test_every_missing_evidence_key_is_named_at_once(app, content):
     assert keys == {"study.participants", "study.absolute_effect", "study.harms", "study.funding",
                     "study.conflicts", "study.press_release"}
     assert all(problem.path == str(bad) for problem in caught.value.problems)
+
+
+@pytest.mark.parametrize("who", ["Close to 34,000 adults aged 40 and over.", "Two dozen healthy young adults."])
+def test_a_number_in_the_description_is_said_never_not_reported(app, client, content, who):
+    study = PEOPLE_STUDY | {"participants": "not reported", "who": who}
+    content.write("described", title="Blood pressure and memory", slug="described", tags=["memory"], study=study)
+    with app.app_context():
+        content.import_all()
+    box = study_box(client, "described")
+    assert f"<dt>Who was studied</dt><dd>{who}</dd>" in box
+    assert "not reported" not in box
+
+
+def test_without_a_number_anywhere_the_box_says_it_was_not_reported(app, client, content):
+    study = PEOPLE_STUDY | {"participants": "not reported", "who": "Adults with high blood pressure."}
+    content.write("undescribed", title="Blood pressure and memory", slug="undescribed", tags=["memory"], study=study)
+    with app.app_context():
+        content.import_all()
+    assert "People (the exact number was not reported)." in study_box(client, "undescribed")
+
+
+def test_a_hazard_ratio_is_explained_in_words(app, client, content):
+    study = PEOPLE_STUDY | {"absolute_effect": "not reported", "relative_effect": "33% higher risk (hazard ratio 1.33)"}
+    content.write("ratio", title="Isolation and risk", slug="ratio", tags=["isolation"], study=study)
+    with app.app_context():
+        content.import_all()
+    assert "1 means no difference" in study_box(client, "ratio")
+
+
+def test_no_demo_study_box_says_not_reported_beside_a_number(app, client):
+    from miafeed.content import import_content
+    from miafeed.content.evidence import gives_figures
+
+    with app.app_context():
+        import_content(app.config["CONTENT_DIR"])
+        slugs = db.session.scalars(select(Article.slug).where(Article.study_type.is_not(None))).all()
+    assert len(slugs) >= 40
+    for slug in slugs:
+        who = re.search(r"<dt>Who was studied</dt><dd>(.*?)</dd>", study_box(client, slug)).group(1)
+        # "in 5 studies" counts studies, not people.
+        people = re.sub(r", in \d+ studies|<[^>]+>", "", who)
+        assert not ("not reported" in people and gives_figures(people)), (slug, who)

@@ -203,6 +203,7 @@ def test_sitemap_lists_visible_articles_categories_and_tags_with_lastmod(client,
         "http://localhost/tag/stress": "2026-02-01",
         "http://localhost/tag/pain": "2026-01-10",
         "http://localhost/sample-digest": "2026-02-01",
+        "http://localhost/privacy": None,
     }
 
 

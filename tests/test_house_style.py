@@ -47,10 +47,11 @@ def test_focus_has_its_own_colour_in_light_and_dark():
     assert ".field-error { color: var(--error)" in css
 
 
-def test_healthy_ageing_is_spelt_the_british_way_and_keeps_its_address():
+def test_healthy_ageing_is_spelt_the_british_way_and_keeps_its_old_address():
     categories = yaml.safe_load((ROOT / "content" / "categories.yml").read_text())
-    ageing = next(category for category in categories if category["slug"] == "healthy-aging")
+    ageing = next(category for category in categories if category["slug"] == "healthy-ageing")
     assert ageing["name"] == "Healthy Ageing"
+    assert ageing["former_slugs"] == ["healthy-aging"]
     for article in (ROOT / "content" / "articles").glob("*.md"):
         assert 'category: "Healthy Aging"' not in article.read_text(), article.name
 

@@ -146,11 +146,12 @@ def test_unknown_or_draft_article_is_404(client, pain_site):
     assert panel(client, "no-such-article", **{"HX-Request": "true"}).status_code == 404
 
 
-def test_article_page_loads_the_panel_when_revealed_with_a_plain_link(client, pain_site):
+def test_article_page_loads_the_panel_when_near_with_a_plain_link(client, pain_site):
     html = client.get("/articles/psychological-treatment-changes-pain-in-the-brain").get_data(as_text=True)
     slot = re.search(r'<section class="related".*?</section>', html, re.S).group(0)
     assert 'hx-get="/articles/psychological-treatment-changes-pain-in-the-brain/related"' in slot
-    assert 'hx-trigger="revealed, related-retry"' in slot
+    # site.js sends "related-near" a screen before the panel is reached.
+    assert 'hx-trigger="related-near once, related-retry"' in slot
     assert '<a href="/articles/psychological-treatment-changes-pain-in-the-brain/related">See related articles</a>' in slot
     assert 'role="status"' in slot
 

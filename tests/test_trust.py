@@ -193,7 +193,8 @@ def test_article_page_shows_author_reviewer_key_points_correction_and_study(clie
     study = page[page.index('<section class="study-box"'):]
     assert "Randomised controlled trial." in study
     assert "<cite>The BMJ</cite>, 2018" in study
-    assert '<a href="https://doi.org/10.1136/bmj.k851" rel="noopener">10.1136/bmj.k851</a>' in study
+    assert '<a href="https://doi.org/10.1136/bmj.k851" rel="noopener">Read the study</a>' in study
+    assert "DOI 10.1136/bmj.k851" in study
 
 
 def test_article_without_trust_fields_shows_none_of_the_boxes(client, site):

@@ -176,7 +176,7 @@ DRAWINGS = {
     "movement-fitness": movement,
     "chronic-pain-conditions": chronic_pain,
     "heart-health": heart,
-    "healthy-aging": healthy_aging,
+    "healthy-ageing": healthy_aging,
 }
 
 

@@ -1,9 +1,9 @@
 """Routes for the article pages."""
-from flask import abort, current_app, render_template
+from flask import abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Article, Category, Tag, article_tags, visible_articles
+from ..models import Article, Category, Tag, article_tags, renamed_category, visible_articles
 from ..http.caching import shared_page
 from ..http.web import page_number
 from .blueprint import bp
@@ -40,6 +40,9 @@ def article(slug: str):
 def category(slug: str):
     found = db.session.scalar(select(Category).where(Category.slug == slug))
     if found is None:
+        renamed = renamed_category(slug)
+        if renamed is not None:
+            return redirect(url_for("articles.category", slug=renamed.slug, **request.args), 301)
         abort(404, description=f"There is no category called {slug!r}.")
     listing = paginate(visible_articles().where(Article.category_id == found.id), page_number(), _per_page())
     return render_template("articles/category.html", category=found, listing=listing)

@@ -21,6 +21,8 @@ class CategorySource:
     # Slugs of categories taken out of categories.yml whose readers' topics
     # (and articles) move to this one (category_removal.py).
     replaces: tuple[str, ...] = ()
+    # Slugs it had before: their pages and feeds redirect here (models.Category).
+    former_slugs: tuple[str, ...] = ()
 
 
 def find_categories_file(path: Path, name: str = CATEGORIES_FILE) -> Path | None:
@@ -59,7 +61,9 @@ def read_yaml_entries(path: Path, kind: str, keys: str, problems: list[FileProbl
 
 
 def load_categories(path: Path) -> tuple[list[CategorySource], list[FileProblem]]:
-    """Parse categories.yml: a list of {name, slug, description}."""
+    """Parse categories.yml: a list of {name, slug, description}, each with
+    optional `former_slugs` (slugs it had before: renaming a slug keeps the
+    category, its subscribers' topic and its old address, which redirects)."""
     shown = str(path)
     categories, problems, seen = [], [], set()
     for position, where, entry in read_yaml_entries(path, "categories", "name, slug and description", problems):
@@ -74,11 +78,22 @@ def load_categories(path: Path) -> tuple[list[CategorySource], list[FileProblem]
         if name in seen or slug in seen:
             problems.append(FileProblem(shown, where, f"{name!r} is declared twice"))
             continue
+        former = entry.get("former_slugs") or []
+        if not isinstance(former, list) or not all(isinstance(f, str) and SLUG_PATTERN.match(f) for f in former):
+            problems.append(FileProblem(shown, f"{where}: former_slugs", "must be a list of slugs (lowercase words joined by hyphens)"))
+            continue
         seen.update((name, slug))
         replaces = entry.get("replaces") or []
         replaces = [replaces] if isinstance(replaces, str) else replaces
         if not isinstance(replaces, list) or not all(isinstance(old, str) and SLUG_PATTERN.match(old) for old in replaces):
             problems.append(FileProblem(shown, f"{where}: replaces", "must be a category slug or a list of them"))
             continue
-        categories.append(CategorySource(name.strip(), slug, str(description).strip(), position, tuple(replaces)))
+        categories.append(CategorySource(name.strip(), slug, str(description).strip(), position,
+                                         replaces=tuple(replaces), former_slugs=tuple(former)))
+    current = {category.slug for category in categories}
+    for category in categories:
+        taken = sorted(current.intersection(category.former_slugs))
+        if taken:
+            problems.append(FileProblem(shown, f"entry {category.position + 1}: former_slugs",
+                                        f"{', '.join(taken)} is the slug of a category in this file"))
     return categories, problems

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Article
 from . import import_report as report, review
+from .check_cli import check_command
 from .importer import ImportError_, import_content
 
 content_cli = AppGroup("content", help="Import articles from Markdown files.")
@@ -59,6 +60,8 @@ def import_command(path: Path | None, if_empty: bool, prune: bool, dry_run: bool
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         raise SystemExit(1)
+    for warning in result.warnings:
+        click.echo(f"  warning: {warning}", err=True)
     if dry_run:
         report.print_plan(path, result)
         return
@@ -70,6 +73,7 @@ def import_command(path: Path | None, if_empty: bool, prune: bool, dry_run: bool
 
 
 content_cli.add_command(review.review_due_command)
+content_cli.add_command(check_command)
 
 
 def init_app(app) -> None:

@@ -26,6 +26,9 @@ OPTIONAL_KEYS = ("animal", "studies", "who", "relative_effect", "cost")
 EVIDENCE_KEYS = REQUIRED_KEYS + OPTIONAL_KEYS
 TEXT_MAX_LENGTH = 400
 _HAS_DIGIT = re.compile(r"\d")
+# A count in words ("two dozen adults", "hundreds of patients") is a number too.
+_GIVES_A_COUNT = re.compile(r"\d|\b(?:dozens?|hundreds?|thousands?|millions?)\b", re.I)
+_RATIO = re.compile(r"\b(?:hazard|odds|risk|rate|incidence rate) ratios?\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,17 @@ class StudyEvidence:
     funding: str
     conflicts: str
     press_release: bool | None  # None when it could not be confirmed
+
+
+def gives_figures(text: str | None) -> bool:
+    """Whether `text` gives a number, in figures or words (then the study box
+    says it, never "not reported")."""
+    return bool(text and _GIVES_A_COUNT.search(text))
+
+
+def names_a_ratio(text: str | None) -> bool:
+    """Whether `text` quotes a hazard, odds or risk ratio (the box explains one)."""
+    return bool(text and _RATIO.search(text))
 
 
 def has_evidence(study: dict) -> bool:

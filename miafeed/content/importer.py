@@ -31,6 +31,7 @@ from .authors import AuthorSource, find_authors_file, load_authors
 from .categories import CategorySource, find_categories_file, load_categories
 from .category_removal import retire_categories
 from .changelog import record_search_changes
+from .check import check_sources
 from .pages import PageSource, load_pages, pages_folder_for
 from .parse import ArticleReferences, ArticleSource, FileProblem, parse_article_file
 from .references import check_categories, check_related
@@ -75,6 +76,8 @@ class ImportResult:
     dry_run: bool = False
     # Categories taken out of categories.yml, and where their readers went.
     category_changes: list[str] = field(default_factory=list)
+    # What an editor should look at; imported anyway (check.py).
+    warnings: list[FileProblem] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -186,6 +189,7 @@ def import_content(path: str | Path, prune: bool = False, dry_run: bool = False)
             if synonyms is not None:
                 result.synonyms_changed = write_synonyms(synonyms)
             prune_authors(authors)
+            result.warnings = check_sources(sources)
             if dry_run:
                 raise _RollBack(result)
     except _RollBack as rolled_back:
@@ -339,11 +343,19 @@ def _upsert_categories(categories: list[CategorySource]) -> dict[str, Category]:
     by_slug = {c.slug: c for c in db.session.scalars(select(Category))}
     for source in categories:
         category = by_slug.get(source.slug)
+        renamed = next((by_slug[slug] for slug in source.former_slugs if slug in by_slug), None)
+        if category is None and renamed is not None:
+            # A new slug for the same category: same row, so its articles and
+            # the readers' topics stay with it (categories.yml former_slugs).
+            category = by_slug.pop(renamed.slug)
+            category.slug = source.slug
+            by_slug[source.slug] = category
         if category is None:
             category = Category(slug=source.slug)
             db.session.add(category)
             by_slug[source.slug] = category
         category.name, category.description, category.position = source.name, source.description, source.position
+        category.former_slugs = " ".join(source.former_slugs) or None
     db.session.flush()
     return {c.name: c for c in by_slug.values()}
 

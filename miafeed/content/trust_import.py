@@ -130,8 +130,6 @@ def write_evidence(article: Article, evidence: StudyEvidence | None) -> None:
         setattr(article, column, getattr(evidence, name) if evidence else None)
 
 
-def write_pages(pages: list[PageSource]) -> None:
-    """Insert, update or remove site pages so the table matches the pages folder."""
 def write_pages(pages: list[PageSource], tree: Path) -> None:
     """Insert, update or remove site pages so the table matches the pages
     folder (paths stored relative to the content tree `tree`)."""

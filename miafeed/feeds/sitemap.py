@@ -29,7 +29,7 @@ Entry = tuple[str, "datetime | None"]
 # Pages that change with the articles: listed with the newest article's date.
 DATED_BY_ARTICLES = ("sample_digest",)
 # Pages of their own with no date a crawler could use: listed without one.
-UNDATED: tuple[str, ...] = ()
+UNDATED: tuple[str, ...] = ("privacy",)
 
 
 def entries() -> list[Entry]:

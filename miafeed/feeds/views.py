@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Response, abort, current_app, render_template
+from flask import Response, abort, current_app, redirect, render_template, url_for
 from sqlalchemy import select
 
 from ..articles.gone import first_slugs
 from ..extensions import db
 from ..http.caching import shared_page
 from ..http.site_url import absolute_url
-from ..models import Article, Category, visible_articles
+from ..models import Article, Category, renamed_category, visible_articles
 from .blueprint import bp
 from .sitemap import entries as sitemap_entries
 
@@ -64,6 +64,9 @@ def site_feed():
 def category_feed(slug: str):
     category = db.session.scalar(select(Category).where(Category.slug == slug))
     if category is None:
+        renamed = renamed_category(slug)
+        if renamed is not None:
+            return redirect(url_for("feeds.category_feed", slug=renamed.slug), 301)
         abort(404, description=f"There is no category called {slug!r}.")
     return _atom(
         title=f"{category.name} · {current_app.config['SITE_NAME']}",

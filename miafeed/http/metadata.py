@@ -14,6 +14,10 @@ from .caching import shared_page_of
 from .site_url import absolute_url
 from .web import parse_page_number
 
+# The pages' language (templates/base.html says it in <html lang>); JSON-LD
+# and feeds must say the same.
+LANGUAGE = "en-GB"
+
 
 def canonical_url() -> str | None:
     """This page's public address: its route and path values, plus ?page=N past
@@ -69,7 +73,7 @@ def article_json_ld(article: Article) -> dict:
         "articleSection": article.category.name,
         "keywords": [tag.name for tag in article.tags],
         "wordCount": article.word_count,
-        "inLanguage": "en",
+        "inLanguage": LANGUAGE,
         "isBasedOn": {"@type": "CreativeWork", "name": article.source_name, "url": article.source_url},
     }
     if article.study_type:

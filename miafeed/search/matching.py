@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .engine import SEARCH_FIELD, accent_map, porter2_stem, query, STOP_WORDS
-from .near_words import words_within
+from .near_words import words_ending_with, words_within
 from .spelling import us_spelling
 
 SPELL_FIELD = "spell"
@@ -41,11 +41,20 @@ BODY_PREFIX_BOOST = 0.25
 # A completion used less than this share of the most used one is left out
 # (see _expand_prefix).
 MIN_SHARE = 0.05
+# A completion found in more than this share of all articles is too common
+# to say what the reader is typing (see _expand_prefix).
+COMMON_WORD_SHARE = 0.6
 # A synonym's match counts this much of the reader's own word's (and ranking
 # puts articles with the reader's own words first anyway).
 SYNONYM_BOOST = 0.5
 # Words at least this long may be two edits away from what was meant.
 LONG_WORD = 8
+# A word is looked for inside compounds from this length ("arthritis" in
+# osteoarthritis); shorter endings ("ion", "ness") are in every article.
+MIN_COMPOUND_PART = 5
+# The last word is corrected only from this length: in "tum" or "tumm" one
+# letter in three or four is no typo, it is a word not finished yet.
+MIN_CORRECTED_LAST = 5
 
 _TOKENS = re.compile(r'"[^"]*"|\S+')
 _WORD = re.compile(r"\w+(?:\.?\w+)*")
@@ -59,12 +68,18 @@ class Plan:
     text: str            # the words searched, after any correction
     corrected: bool      # True when `text` differs from what was typed
     prefix_word: str | None
-    # Narrower queries whose matches rank first, in order: the reader's own
-    # words with the last one whole, then the reader's own words with the
-    # last one as a prefix. Each is a subset of `query`; only the ones that
-    # differ from `query` are listed.
+    # Narrower queries whose matches rank first, in order (see the end of
+    # plan()): the last word whole; the reader's words as typed, a named
+    # group's words together; the group's meaning (those words or a
+    # synonym). Each is a subset of `query`; only the ones that differ from
+    # `query` are listed.
     preferred: list = field(default_factory=list)
     widened: bool = False  # True when synonyms added terms
+    # (query or None, word) per word or named group of the reader's: what
+    # the closest articles are ranked by when no article has every word.
+    # The query is None for a plain word (parse it with word_query), and
+    # the word is None where it may not be matched inside compounds.
+    groups: list = field(default_factory=list)
 
 
 @lru_cache(maxsize=200_000)
@@ -103,9 +118,13 @@ def plan(searcher, parser, text: str, exact: bool = False, synonyms=None) -> Pla
     tokens = _TOKENS.findall(text)
     prefix_at = len(tokens) - 1 if tokens and not tokens[-1].startswith('"') else None
     reader = searcher.reader()
+    if prefix_at == 0 and len(tokens[0]) < MIN_PREFIX and not searcher.doc_frequency(SPELL_FIELD, fold(tokens[0])):
+        # One or two letters alone are searched only as a word that titles,
+        # summaries or tags use ("AI", "UK"): anything else ("sl", "in", a
+        # surname in a body) is a word still being typed, on the page and in
+        # the header list alike.
+        return Plan(None, text, False, tokens[0])
     spans = synonyms.spans(tokens) if synonyms else []
-    if prefix_at is not None and any(span.start <= prefix_at < span.end for span in spans):
-        prefix_at = None  # a word that completes a synonym's name is a whole word
     corrected = False
     expansions: dict[int, list[str]] = {}
     if prefix_at is not None:
@@ -116,6 +135,8 @@ def plan(searcher, parser, text: str, exact: bool = False, synonyms=None) -> Pla
         for position, token in enumerate(tokens):
             if token.startswith('"') or position in named:
                 continue  # a synonym's name is a word we know, even if no article has it
+            if position == prefix_at and len(fold(token)) < MIN_CORRECTED_LAST:
+                continue  # an unfinished word, not a typo ("tum" is not "two")
             stems = analyse(token)
             if len(stems) != 1 or searcher.doc_frequency(SEARCH_FIELD, stems[0]) or expansions.get(position):
                 continue
@@ -127,53 +148,96 @@ def plan(searcher, parser, text: str, exact: bool = False, synonyms=None) -> Pla
                     prefix_at = None  # a corrected word is a whole word
         if corrected and synonyms:
             spans = synonyms.spans(tokens)
-            if prefix_at is not None and any(span.start <= prefix_at < span.end for span in spans):
-                prefix_at = None
 
-    own_nodes, widened_nodes = [], []
-    in_span = {i for span in spans for i in range(span.start, span.end)}
-    rest = [t for i, t in enumerate(tokens) if i != prefix_at and i not in in_span]
-    if rest:
-        parsed = _parse(parser, " ".join(rest))
-        if parsed is not None:
-            own_nodes.append(parsed)
-            widened_nodes.append(parsed)
-    for span in spans:
-        own = _parse(parser, " ".join(tokens[span.start:span.end]))
-        if own is None:
-            continue
-        own_nodes.append(own)
-        widened_nodes.append(query.Or([own.copy()] + [_synonym_node(stems) for stems in span.alternatives]))
-    preferred = []
+    # The last word while it is typed: the start of a word, whatever the
+    # synonym list or the stop list say of the letters so far ("sle" names
+    # lupus and starts sleep; "the" starts therapy).
+    last = last_whole = None
+    last_span = None
+    finished = False
     if prefix_at is not None:
         word = tokens[prefix_at]
         # Only a word that articles use as written counts as finished: "ins"
         # stems to "in", which every article has, and must not outrank the
         # insomnia articles it is the start of.
         finished = bool(searcher.doc_frequency(SPELL_FIELD, fold(word)))
-        node = _prefix_node(word, expansions.get(prefix_at, []), parser, finished)
-        if node is not None:
-            whole = _parse(parser, word)
-            if finished and expansions.get(prefix_at) and whole is not None and searcher.doc_frequency(SEARCH_FIELD, getattr(whole, "text", "")):
-                preferred.append(_and(own_nodes + [whole]))
-            if spans:
-                preferred.append(_and(own_nodes + [node]))
-            widened_nodes.append(node)
-    elif spans:
-        preferred.append(_and(own_nodes))
-    return Plan(_and(widened_nodes), " ".join(tokens), corrected, tokens[prefix_at] if prefix_at is not None else None,
-                [p for p in preferred if p is not None], widened=bool(spans))
+        last = _prefix_node(word, expansions.get(prefix_at, []), parser, finished)
+        whole = _parse(parser, word)
+        if finished and expansions.get(prefix_at) and whole is not None and searcher.doc_frequency(SEARCH_FIELD, getattr(whole, "text", "")):
+            last_whole = whole
+        last_span = next((span for span in spans if span.start <= prefix_at < span.end), None)
+    optional_last = last is not None and stem(fold(tokens[prefix_at])) is None and len(tokens) > 1
+
+    in_span = {i for span in spans for i in range(span.start, span.end)}
+    rest = [t for i, t in enumerate(tokens) if i != prefix_at and i not in in_span]
+    fixed = [node for node in [_parse(parser, " ".join(rest))] if node is not None] if rest else []
+    # Words outside a group are parsed one by one only if the closest
+    # articles are wanted (querying._closest): most searches never need it.
+    groups = [(None, token) for token in rest]
+    # Per span: the reader's words together (as a phrase), the group's
+    # meaning (that phrase or a synonym), and everything it may match (also
+    # the words apart, and the last word as a prefix when it ends the span).
+    together, meaning, widened = [], [], []
+    for span in spans:
+        words = tokens[span.start:span.end]
+        own = _parse(parser, " ".join(words))
+        if own is None:
+            continue
+        others = [_synonym_node(stems) for stems in span.alternatives]
+        phrase = _synonym_node(tuple(analyse(" ".join(words))), boost=1.0)
+        alternatives = [own.copy(), *others]
+        if span is last_span and last is not None:
+            head = _parse(parser, " ".join(words[:-1])) if len(words) > 1 else None
+            typed = _and([node for node in (head, last) if node is not None])
+            alternatives.append(typed)
+        if span is last_span and last is not None and not finished:
+            # Letters still being typed rank first as the reader's own words.
+            together.append(typed)
+            meaning.append(typed)
+        else:
+            together.append(phrase)
+            meaning.append(query.Or([phrase.copy(), *others]))
+        widened.append(query.Or(alternatives))
+        groups.append((widened[-1], None))
+    tail = [] if last is None or last_span is not None or optional_last else [last]
+    if last is not None and last_span is None:
+        groups.append((last, tokens[prefix_at] if not optional_last else None))
+    full = _and(fixed + widened + tail)
+    # Narrower queries ranked first, each a subset of `full`: the last word
+    # whole; the reader's words as typed (a named group's words together);
+    # a group's meaning, said in the reader's words or a synonym. Articles
+    # with the words only apart come after those ("trouble sleeping" finds
+    # insomnia articles before one with "trouble" and "sleep" far apart).
+    tiers = []
+    if last_whole is not None and last_span is None:
+        tiers.append(_and(fixed + together + [last_whole]))
+    if spans or optional_last:
+        tiers.append(_and(fixed + together + ([last] if last is not None and last_span is None else [])))
+    if spans:
+        tiers.append(_and(fixed + meaning + tail))
+    preferred = []
+    for tier in tiers:
+        if tier is not None and tier != full and tier not in preferred:
+            preferred.append(tier)
+    return Plan(full, " ".join(tokens), corrected, tokens[prefix_at] if prefix_at is not None else None,
+                preferred, widened=bool(spans), groups=groups)
 
 
-def _synonym_node(stems: tuple[str, ...]):
+def _synonym_node(stems: tuple[str, ...], boost: float = SYNONYM_BOOST):
     """One synonym, as the index's terms: a word, or its words in order."""
     if len(stems) == 1:
-        return query.Term(SEARCH_FIELD, stems[0], boost=SYNONYM_BOOST)
-    return query.Phrase(SEARCH_FIELD, list(stems), boost=SYNONYM_BOOST)
+        return query.Term(SEARCH_FIELD, stems[0], boost=boost)
+    return query.Phrase(SEARCH_FIELD, list(stems), boost=boost)
 
 
 def _and(nodes):
     return None if not nodes else nodes[0] if len(nodes) == 1 else query.And(nodes)
+
+
+def word_query(parser, text: str):
+    """The query for one of the reader's words (or a quoted phrase), or None
+    for a word the index leaves out (a stop word)."""
+    return _parse(parser, text)
 
 
 def _parse(parser, text: str):
@@ -190,7 +254,8 @@ def _expand_prefix(searcher, reader, prefix: str, minimum: int) -> list[tuple[st
     Looks in both lexicons: stems ("insomni" finds the stem insomnia) and
     whole words ("meditati" finds meditation, whose stem is "medit").
     """
-    if len(prefix) < minimum or prefix in STOP_WORDS or not _WORD.fullmatch(prefix):
+    # A stop word is expanded too: "the" is how "therapy" starts.
+    if len(prefix) < minimum or not _WORD.fullmatch(prefix):
         return []
     # Words of titles, summaries and tags (the spelling field) say what
     # articles are about, so they are kept before words found only in bodies;
@@ -210,6 +275,12 @@ def _expand_prefix(searcher, reader, prefix: str, minimum: int) -> list[tuple[st
                 frequency = searcher.doc_frequency(SEARCH_FIELD, term)
                 if frequency:
                     found[term] = (rank, -frequency)
+    # A word in most articles ("they", "their", "there" after "the") says
+    # nothing about any of them: it is left out while a word that does
+    # remains, so "the" leads to therapy, not to every article.
+    common = searcher.doc_count() * COMMON_WORD_SHARE
+    if any(-frequency <= common for _rank, frequency in found.values()):
+        found = {t: v for t, v in found.items() if -v[1] <= common}
     kept = sorted(found, key=lambda t: (found[t], t))[:MAX_PREFIX_TERMS]
     # Each word weighs what it is worth to the articles as a whole: "ins"
     # means insomnia (33 uses, in headlines) far more than "instead" or
@@ -246,6 +317,22 @@ def closest_word(searcher, reader, word: str) -> str | None:
         if candidates:
             return max(candidates, key=lambda c: (searcher.doc_frequency(SPELL_FIELD, c), c))
     return None
+
+
+def compound_terms(searcher, reader, word: str) -> list[str]:
+    """Stems of the indexed words that hold `word` as their last part, the
+    way medical words are built ("arthritis" in osteoarthritis, "tension"
+    in hypertension), the most used first; none for short words, whose
+    endings are everywhere."""
+    word = fold(word)
+    if len(word) < MIN_COMPOUND_PART or not word.isalpha():
+        return []
+    found: dict[str, int] = {}
+    for compound in words_ending_with(reader, SPELL_FIELD, word):
+        term = stem(compound)
+        if term and term not in found:
+            found[term] = searcher.doc_frequency(SEARCH_FIELD, term)
+    return sorted((t for t in found if found[t]), key=lambda t: (-found[t], t))[:MAX_PREFIX_TERMS]
 
 
 def starts_an_indexed_word(reader, word: str) -> bool:

@@ -65,3 +65,13 @@ def words_within(reader, field_name: str, word: str, maxdist: int) -> list[str]:
     bucket = _words_by_first_letter(reader, field_name).get(word[0], ())
     matches = process.extract(word, bucket, scorer=Levenshtein.distance, score_cutoff=maxdist, limit=None)
     return [candidate for candidate, _distance, _index in matches]
+
+
+def words_ending_with(reader, field_name: str, part: str) -> list[str]:
+    """The indexed words of `field_name` that end with `part` and are longer
+    than it: the compounds a word is the last part of ("osteoarthritis" for
+    "arthritis", "hypertension" for "tension")."""
+    if not part:
+        return []
+    return [word for words in _words_by_first_letter(reader, field_name).values()
+            for word in words if len(word) > len(part) and word.endswith(part)]

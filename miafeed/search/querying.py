@@ -20,9 +20,9 @@ from ..extensions import db
 from ..http.web import nav_categories
 from ..clock import utcnow
 from ..models import Article, Category, SlugAndName
-from .engine import SEARCH_FIELD, qparser, spelling_analyzer
+from .engine import SEARCH_FIELD, qparser, query, spelling_analyzer
 from . import matching, near_words, snippets, synonyms
-from .arrays import IndexArrays
+from .arrays import IndexArrays, Match
 from .guard import CleanQuery, clean_query
 from .searcher import current_searcher
 
@@ -89,6 +89,9 @@ class SearchOutcome:
     # indexed word: the words actually searched ("insomnia" for "insomnai").
     corrected_text: str | None = None
     exact: bool = False
+    # True when no article has every word and the results are the closest:
+    # the articles with the most of the words (see _closest).
+    partial: bool = False
 
     @property
     def still_typing(self) -> bool:
@@ -173,8 +176,9 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
     """Search published articles. `category` is a category slug (unknown ones
     simply match nothing), `sort` one of SORTS, `page` from 1. The last word
     also matches as a prefix; a word that matches nothing is corrected unless
-    `exact` (see matching.plan). The header's live box asks for a few hits
-    (`per_page`) without snippets.
+    `exact` (see matching.plan). When no article has every word, the results
+    are the articles with the most of them and `partial` is set (_closest).
+    The header's live box asks for a few hits (`per_page`) without snippets.
 
     Raises store.IndexMissing when there is no index to search.
     """
@@ -198,7 +202,16 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
     # of milliseconds a query.
     index = _arrays(searcher)
     found = index.match(parsed)
-    matched = found.found & index.live & ~_not_yet_published(searcher, index)
+    available = index.live & ~_not_yet_published(searcher, index)
+    matched = found.found & available
+    if not matched.any() and planned.groups:
+        closest = _closest(searcher, index, planned.groups, available)
+        if closest is not None:
+            # No article has every word: the articles with the most of them.
+            found, parsed = closest
+            matched = found.found & available
+            planned.preferred = []
+            outcome.partial = True
     by_category = _category_docs(searcher, index)
     counts = {slug: int(np.count_nonzero(matched & docs)) for slug, docs in by_category.items()}
     counts = {slug: count for slug, count in counts.items() if count}
@@ -228,8 +241,44 @@ def run_search(raw_query: str | None, category: str | None = None, sort: str = "
     outcome.facets = _facets(counts, category, names)
     outcome.hits = _hits(page_hits, parsed, snippets_wanted)
     if outcome.total < FEW_RESULTS and not planned.corrected and snippets_wanted:
-        _suggest(outcome, searcher, category)
+        _suggest(outcome, searcher, category, planned.prefix_word)
     return outcome
+
+
+def _closest(searcher, index: IndexArrays, groups: list, available: np.ndarray):
+    """The articles that hold the most of the reader's words, when none holds
+    them all: (a Match ranking by words matched, then by score; the query
+    whose terms a result marks), or None when no word matches anything.
+
+    A plain word also matches the compounds it ends ("knee arthritis" finds
+    knee osteoarthritis); each word keeps its synonyms and, for the last,
+    its completions.
+    """
+    reader = searcher.reader()
+    parser = _parser_for(searcher)
+    words_matched = np.zeros(len(available), dtype=np.float64)
+    scores = np.zeros(len(available), dtype=np.float64)
+    nodes = []
+    for node, word in groups:
+        node = node if node is not None else matching.word_query(parser, word)
+        if node is None:
+            continue  # a stop word outside the last place
+        compounds = [query.Term(SEARCH_FIELD, term) for term in matching.compound_terms(searcher, reader, word)] if word else []
+        node = query.Or([node, *compounds]) if compounds else node
+        nodes.append(node)
+        group = index.match(node)
+        hit = group.found & available
+        words_matched += hit
+        scores += np.where(hit, group.scores, 0.0)
+    if not words_matched.any():
+        return None
+    # Every extra word matched outranks any score difference; among articles
+    # with as many words, BM25 already weighs a rare word ("salt") above a
+    # common one ("too", "much"). Weighing each word by its rarity instead
+    # put an article with "too" and "salt" above the one about salt, and the
+    # only article saying "bad" above every bad-back article.
+    ranking = words_matched * (scores.max() + 1.0) + scores
+    return Match(words_matched > 0, ranking), query.Or(nodes)
 
 
 def _facets(counts: dict, active: str | None, names: dict[str, str]) -> list[Facet]:
@@ -287,11 +336,14 @@ def _category_docs(searcher, index: IndexArrays) -> dict[str, np.ndarray]:
     return cached
 
 
-def _suggest(outcome: SearchOutcome, searcher, category: str | None) -> None:
+def _suggest(outcome: SearchOutcome, searcher, category: str | None, typing: str | None = None) -> None:
     analyzer = spelling_analyzer()
     changed = False
     corrected = []
-    for word in outcome.query.words:
+    for position, word in enumerate(outcome.query.words):
+        if word == typing and position == len(outcome.query.words) - 1 and len(word) < matching.MIN_CORRECTED_LAST:
+            corrected.append(word)  # still being typed: "tum" is not a misspelt "two"
+            continue
         tokens = [token.text for token in analyzer(word)]
         # Only single plain words are corrected, and only when they are rare
         # in the articles: a common word is what the reader meant, and the

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..content.evidence import gives_figures, names_a_ratio
 from ..content.trust import STUDY_TYPES, doi_url
 
 
@@ -19,4 +20,4 @@ def init_app(app: Flask) -> None:
     from .views import bp
 
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(study_type_info=study_type_info, doi_url=doi_url)
+    app.jinja_env.globals.update(study_type_info=study_type_info, doi_url=doi_url, gives_figures=gives_figures, names_a_ratio=names_a_ratio)

@@ -33,9 +33,29 @@
     if (navigator.share) {
       document.querySelectorAll("[data-native-share]").forEach(function (button) { button.hidden = false; });
     }
-    relatedPanelState("loading");
+    relatedPanelNear();
     categoryStrip();
   });
+
+  // The Related Articles panel is asked for when it comes within a screen
+  // of the viewport, so the picks are in place before the reader gets
+  // there and nothing in it reads as a wait. htmx's "revealed" and
+  // "intersect" fire only once the panel is on screen (intersect takes no
+  // rootMargin), hence our own observer; the callback runs after htmx has
+  // set up the panel's triggers.
+  function relatedPanelNear() {
+    var panel = document.getElementById("related-panel");
+    if (!panel || !window.htmx) return;
+    function load() { window.htmx.trigger(panel, "related-near"); }
+    if (!("IntersectionObserver" in window)) { load(); return; }
+    var observer = new IntersectionObserver(function (entries) {
+      if (entries.some(function (entry) { return entry.isIntersecting; })) {
+        observer.disconnect();
+        load();
+      }
+    }, { rootMargin: "0px 0px 100% 0px" });
+    observer.observe(panel);
+  }
 
   // On a phone the categories scroll sideways in one row. The current one
   // is brought into view with its first letter at the left edge (never the
@@ -73,8 +93,8 @@
     window.addEventListener("resize", update, { passive: true });
   }
 
-  // The Related Articles panel: "Finding..." while htmx asks, and when the
-  // request fails (server error, network, timeout) a message and a retry
+  // The Related Articles panel: "Finding..." while a retry the reader asked
+  // for is on its way, and when the request fails (server error, network, timeout) a message and a retry
   // button; the link to the related page stays in every state.
   function relatedPanelState(state) {
     var panel = document.getElementById("related-panel");

@@ -184,3 +184,39 @@ def test_every_target_is_at_least_24_px_on_a_phone(new_page, image_article, sche
     assert small == []
     results = Axe().run(page, options=AXE_OPTIONS)  # target-size included (wcag22aa), at phone width
     assert results.violations_count == 0, results.generate_report()
+
+
+def test_related_panel_loads_before_the_reader_reaches_it_and_never_says_finding(new_page, image_article):
+    watched = new_page(width=1280, height=800)
+    page = watched.page
+    page.goto(image_article)
+    assert not page.get_by_text("Finding articles").is_visible()
+    # Bring the panel to within a screen below the viewport, without showing it.
+    page.evaluate("""() => { const panel = document.getElementById('related-panel');
+        window.scrollTo(0, panel.getBoundingClientRect().top + window.scrollY - 1.5 * window.innerHeight); }""")
+    page.locator(".related-item").first.wait_for(state="attached")
+    assert page.evaluate("document.getElementById('related-panel').getBoundingClientRect().top") > page.evaluate("innerHeight")
+    assert not page.get_by_text("Finding articles").is_visible()
+    assert watched.problems() == []
+
+
+@pytest.mark.parametrize("width", [320, 375, 768, 1280])
+def test_no_meta_row_starts_with_a_dot_and_monthly_is_never_alone(site, new_page, width):
+    page = new_page(width=width).page
+    for path in ("/", "/search?q=sleep"):
+        page.goto(site.url(path), wait_until="networkidle")
+        # Where each row's first dot falls: left of the line's clipping edge, or not.
+        dots = page.evaluate("""() => [...document.querySelectorAll('.meta-pieces')].flatMap(list => {
+            const edge = list.parentElement.getBoundingClientRect().left;
+            const em = parseFloat(getComputedStyle(list).fontSize);
+            let right = Infinity;
+            return [...list.children].filter(piece => {
+                const box = piece.getBoundingClientRect();
+                const starts = box.left < right;  // first, or wrapped back to the left
+                right = box.right;
+                return starts;
+            }).map(piece => piece.getBoundingClientRect().left + 0.8 * em - edge); })""")
+        assert dots and max(dots) <= 0, (path, dots)
+    page.goto(site.url("/"), wait_until="networkidle")
+    tops = page.evaluate("[...document.querySelectorAll('.frequency-options label')].map(l => l.getBoundingClientRect().top)")
+    assert len(tops) == 3 and len(set(tops)) in (1, 3), tops

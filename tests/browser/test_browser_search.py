@@ -168,3 +168,44 @@ def test_a_query_longer_than_gunicorns_default_line_gets_the_sites_own_page(site
     assert response.status == 200
     assert "Your search was long, so we used its first words" in html
     assert '<header class="site-header">' in html
+
+
+LISTEN_TO_STATUS = """() => { window.heard = [];
+    for (const id of ['search-status', 'header-search-status']) {
+        const node = document.getElementById(id);
+        if (node) new MutationObserver(() => window.heard.push(node.textContent.trim()))
+            .observe(node, {childList: true, characterData: true, subtree: true});
+    } }"""
+
+
+@pytest.mark.parametrize("word", ["sleep", "therapy"])
+def test_typing_a_word_never_says_no_articles_on_the_way(site, new_page, word):
+    """ "sle" names lupus in the synonym list and "the" is a stop word: both
+    are the start of the word being typed, on the page and in the header."""
+    watched = new_page()
+    page = watched.page
+    page.goto(site.url("/search"), wait_until="networkidle")
+    page.evaluate(LISTEN_TO_STATUS)
+    box = page.locator("#search-q")
+    box.focus()
+    for typed in word:
+        box.press(typed)
+        value = box.input_value()
+        if len(value) >= 3:
+            wait_for_status(page, value)
+            assert page.locator(".search-hit-title").count(), (value, status(page))
+            assert "Did you mean" not in page.locator("main").inner_text(), value
+    heard = page.evaluate("window.heard")
+    page.goto(site.url("/"), wait_until="networkidle")
+    page.evaluate(LISTEN_TO_STATUS)
+    header = page.locator("#header-search-q")
+    header.focus()
+    for typed in word:
+        header.press(typed)
+        value = header.input_value()
+        if len(value) >= 3:
+            page.locator("#header-search-options .suggestion-all").filter(has_text=f"“{value}”").wait_for()
+            assert page.locator("#header-search-options .suggestion-title").count(), value
+    heard += page.evaluate("window.heard")
+    assert heard and not [said for said in heard if "No articles found" in said], heard
+    assert watched.problems() == []
