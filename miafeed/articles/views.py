@@ -42,7 +42,8 @@ def category(slug: str):
     if found is None:
         renamed = renamed_category(slug)
         if renamed is not None:
-            return redirect(url_for("articles.category", slug=renamed.slug, **request.args), 301)
+            # Only the argument this shared page declares: the redirect is kept per page.
+            return redirect(url_for("articles.category", slug=renamed.slug, page=request.args.get("page")), 301)
         abort(404, description=f"There is no category called {slug!r}.")
     listing = paginate(visible_articles().where(Article.category_id == found.id), page_number(), _per_page())
     return render_template("articles/category.html", category=found, listing=listing)
