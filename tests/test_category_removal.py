@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conftest import CATEGORIES_YML
+from content_folder import CATEGORIES_YML
 from miafeed.extensions import db
 from miafeed.models import Article, Category
 from miafeed.newsletter.models import Subscriber, SubscriberTopic

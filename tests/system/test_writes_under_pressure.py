@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from clock import iso_day
-from conftest import ContentFolder
+from content_folder import ContentFolder
 from hosts_support import BIN, Host, running
 from processes import wait_until
 
