@@ -1,14 +1,11 @@
 """Mia's Feed: create_app() wires config, extensions, blueprints, CLI and errors."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask import Flask
 
-from . import config as default_config
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .settings import PROJECT_ROOT, default_instance_path, load_config
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -25,7 +22,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    _load_config(app, test_config)
+    load_config(app, test_config)
 
     from .extensions import db, migrate
 
@@ -92,44 +89,3 @@ def _assemble_wsgi_stack(app: Flask) -> None:
     stack = caching.wrap(app, stack)
     stack = assets.wrap(app, stack)
     app.wsgi_app = stack
-
-
-def _load_config(app: Flask, test_config: dict | None) -> None:
-    from .secrets import ensure_secret_key
-
-    app.config.from_object(default_config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
-        app.config.from_prefixed_env("MIAFEED")
-    else:
-        app.config.from_mapping(test_config)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        from .database import default_sqlite_uri
-
-        app.config["SQLALCHEMY_DATABASE_URI"] = default_sqlite_uri(app.instance_path)
-    if not app.config.get("CONTENT_DIR") and app.config.get("ENV") != "production":
-        # The demo articles and team: a development default only, so a
-        # production database starts empty (see content/cli.py).
-        app.config["CONTENT_DIR"] = str(PROJECT_ROOT / "content")
-    from .operations.service_user import warn_if_root_against_service_instance
-
-    # Before anything below writes to instance/ (the generated secret key).
-    warn_if_root_against_service_instance(app)
-    ensure_secret_key(app)
-    from .http.site_url import resolve_site_url
-
-    app.config["SITE_URL"], app.config["SITE_URL_SOURCE"] = resolve_site_url(app.config, app.instance_path)
-
-
-def load_settings(instance_path: str | None = None) -> Flask:
-    """A bare app with the layered settings and nothing else: what gunicorn's
-    master checks before it binds, without building the site."""
-    app = Flask(__name__, instance_path=instance_path or default_instance_path(), instance_relative_config=True)
-    _load_config(app, None)
-    return app
-
-
-def default_instance_path() -> str:
-    """instance/ in the repository, unless MIAFEED_INSTANCE_PATH moves it."""
-    return os.environ.get("MIAFEED_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")

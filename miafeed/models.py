@@ -327,3 +327,28 @@ class SearchMiss(db.Model):
     query: Mapped[str] = mapped_column(String(200), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
     count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+# What an article's old addresses answer after it moved or went away: a
+# former slug answers 301 to the current one, a removed article's slug 410
+# Gone with a short page. The importer writes both in the transaction that
+# renames or removes the article; articles/gone.py reads them.
+class FormerSlug(db.Model):
+    """A slug the article `article_id` had before; it redirects there."""
+
+    __tablename__ = "former_slugs"
+
+    slug: Mapped[str] = mapped_column(String(200), primary_key=True)
+    article_id: Mapped[int] = mapped_column(Integer, ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RemovedArticle(db.Model):
+    """A slug whose article was removed: what the 410 page says about it."""
+
+    __tablename__ = "removed_articles"
+
+    slug: Mapped[str] = mapped_column(String(200), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    category_slug: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    removed_at: Mapped[datetime] = mapped_column(DateTime)

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from database_support import database_uri_for
-from miafeed import PROJECT_ROOT, create_app
+from miafeed import create_app
+from miafeed.settings import PROJECT_ROOT
 from miafeed.extensions import db
 from miafeed.models import Article, Author
 

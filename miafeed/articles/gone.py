@@ -13,8 +13,7 @@ from flask import make_response, redirect, render_template, url_for
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Article, Category, visible_articles
-from .gone_models import FormerSlug, RemovedArticle
+from ..models import Article, Category, FormerSlug, RemovedArticle, visible_articles
 
 # Articles from the removed one's category offered on the 410 page.
 OTHERS_SHOWN = 3

@@ -16,13 +16,14 @@ written, so articles re-filed by this very import no longer count.
 """
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import Article, Category
-from ..newsletter import topics
 from .categories import CategorySource
 from .parse import FileProblem
+from .signals import category_readers, category_replaced
 
 
 def retire_categories(categories: list[CategorySource], categories_file: str) -> tuple[list[str], list[FileProblem]]:
@@ -38,11 +39,11 @@ def retire_categories(categories: list[CategorySource], categories_file: str) ->
     for slug, category in sorted(by_slug.items()):
         if slug in listed:
             continue
-        readers = topics.readers_choosing(category.id)
+        readers = _answers(category_readers, category_id=category.id)
         articles = db.session.scalar(select(func.count()).select_from(Article).where(Article.category_id == category.id)) or 0
         target = by_slug.get(replacement.get(slug, ""))
         if target is not None:
-            moved = topics.move_topics(category.id, target.id)
+            moved = _answers(category_replaced, from_category_id=category.id, to_category_id=target.id)
             db.session.execute(update(Article).where(Article.category_id == category.id).values(category_id=target.id))
             done.append(f"category {slug!r} removed: {moved} reader(s)' topics and {articles} article(s) moved to {target.slug!r}")
         elif readers or articles:
@@ -56,3 +57,8 @@ def retire_categories(categories: list[CategorySource], categories_file: str) ->
         db.session.delete(category)
     db.session.flush()
     return done, problems
+
+
+def _answers(signal, **kwargs) -> int:
+    """The sum of what every listener (the newsletter's topics) answers."""
+    return sum(value or 0 for _, value in signal.send(current_app._get_current_object(), **kwargs))

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from ..articles.gone_models import FormerSlug, RemovedArticle
-from ..extensions import db
 from ..clock import utcnow
-from ..models import Article
+from ..extensions import db
+from ..models import Article, FormerSlug, RemovedArticle
 
 
 def remember_removed(article: Article) -> None:

@@ -34,6 +34,19 @@ def init_app(app) -> None:
     app.jinja_env.globals["frequencies_in_words"] = frequencies.in_words
     app.jinja_env.globals["blank_subscribe_box"] = _blank_subscribe_box(app, SubscribeForm)
     register_health_check(app, "mail_queue", mail_health.queue_health)
+    _answer_category_questions(app)
+
+
+def _answer_category_questions(app) -> None:
+    """Readers' digest topics answer the import when a category leaves
+    categories.yml (content/category_removal.py asks; content never imports us)."""
+    from ..content.signals import category_readers, category_replaced
+    from . import topics
+
+    category_readers.connect(lambda sender, category_id: topics.readers_choosing(category_id), sender=app, weak=False)
+    category_replaced.connect(
+        lambda sender, from_category_id, to_category_id: topics.move_topics(from_category_id, to_category_id),
+        sender=app, weak=False)
 
 
 def _blank_subscribe_box(app, form_class):

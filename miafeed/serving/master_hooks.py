@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from .. import default_instance_path, load_settings
+from ..settings import default_instance_path, load_settings
 from ..secrets import ConfigurationError
 from ..http.site_url import record_served_url, served_url_from_listener
 
