@@ -141,8 +141,3 @@ def test_a_command_on_a_held_database_ends_with_one_line_and_exit_1(app, article
     assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback, a clean exit
     last = result.output.strip().splitlines()[-1]
     assert last.startswith(f"Error: {' '.join(command)} could not finish: database is locked.")
-
-
-def test_htmx_is_told_to_swap_a_503_so_the_reader_sees_why(client):
-    html = client.get("/").get_data(as_text=True)
-    assert '{"code":"503","swap":true}' in html

@@ -58,7 +58,7 @@ FREQUENCIES: tuple[str, ...] = tuple(frequency.name for frequency in TABLE)
 BY_NAME: dict[str, Frequency] = {frequency.name: frequency for frequency in TABLE}
 # What a new subscriber is offered first, and the one the sample page shows.
 DEFAULT = "weekly"
-# The longest stored name the subscribers table takes (migration 0014).
+# The longest stored name the subscribers table takes (migration 0016).
 MAX_NAME_LENGTH = 20
 
 

@@ -105,6 +105,17 @@
     if (failed) failed.hidden = state !== "failed";
   }
 
+  // A post the site could not take now (503 with Retry-After, see
+  // http/unavailable.py) answers with a fragment that says to send it again:
+  // swap it in place of the form. A 503 to a GET stays an error (below).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    if (detail.xhr.status === 503 && detail.requestConfig && detail.requestConfig.verb !== "get") {
+      detail.shouldSwap = true;
+      detail.isError = false;
+    }
+  });
+
   ["htmx:responseError", "htmx:sendError", "htmx:timeout"].forEach(function (name) {
     document.addEventListener(name, function (event) {
       if (event.target && event.target.id === "related-panel") {

@@ -5,6 +5,7 @@ image above the byline; card meta that never strands a label; a focus
 colour of its own; the preferences error summary; screenshots to look at."""
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
@@ -253,3 +254,32 @@ def test_screenshots_for_a_person_to_look_at(site, new_page, output_dir, width, 
             continue
         page.screenshot(path=str(output_dir / f"polish-{name}-{width}-{scheme}.png"), full_page=name != "home")
     assert watched.problems() == []
+
+
+def test_a_post_the_site_cannot_take_now_says_so_in_place_and_keeps_nothing(site, new_page):
+    """Another process holds the database's write lock past the busy
+    timeout: the htmx post gets the 503 fragment swapped in where the form
+    was (a 503 to a GET, such as the Related panel's, stays an error)."""
+    if not site.database_uri.startswith("sqlite:///"):
+        pytest.skip("holds SQLite's write lock from another process")
+    require(site, "feedback.helpful")
+    path = article_path(site, 3)
+    slug = path.rsplit("/", 1)[1]
+    before = len(stored_feedback(site, slug))
+    watched = new_page()
+    page = watched.page
+    page.goto(site.url(path), wait_until="networkidle")
+    holder = sqlite3.connect(site.database_uri.removeprefix("sqlite:///"), timeout=30)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        page.locator("#feedback-helpful button[value=no]").click()
+        notice = page.get_by_role("alert").filter(has_text="We could not save that just now")
+        notice.wait_for(timeout=60_000)  # after the site's busy timeout
+        assert "nothing you sent was saved" in notice.inner_text()
+    finally:
+        holder.rollback()
+        holder.close()
+    assert page.url == site.url(path)  # in place, no navigation
+    assert len(stored_feedback(site, slug)) == before
+    assert watched.problems(allow=("status of 503", "Response Status Error Code 503")) == []
+
