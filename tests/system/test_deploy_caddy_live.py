@@ -44,7 +44,6 @@ def _caddyfile(tmp: Path, port: int, app_port: int) -> str:
         "/var/log/caddy/miafeed-access.log": str(tmp / "access.log"),
         # deploy/site's archive of every kept release's files; here the checkout's own build.
         "/srv/miafeed/shared/static": str(ROOT / "static" / "dist"),
-        "/srv/miafeed": str(ROOT),
     }
     for old, new in replacements.items():
         assert old in text, old

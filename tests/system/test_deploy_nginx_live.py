@@ -39,7 +39,6 @@ def _site_file(tmp: Path, http_port: int, https_port: int, app_port: int) -> str
         "/var/www/letsencrypt": str(tmp / "acme"),
         # deploy/site's archive of every kept release's files; here the checkout's own build.
         "/srv/miafeed/shared/static": str(ROOT / "static" / "dist"),
-        "/srv/miafeed": str(ROOT),
         "/var/log/nginx/miafeed.access.log": str(tmp / "logs" / "access.log"),
     }
     for old, new in replacements.items():
